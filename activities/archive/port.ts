@@ -1,0 +1,48 @@
+/**
+ * The archive port: the document stores a tenant owns (templates, documents, attachments per
+ * module), in two archive systems, `azure` and `soarc`. Both are Azure Blob accounts here
+ * (Azurite locally); a tenant's archive of one kind is one container, `<tenant>-<kind>`, and
+ * attachments are prefixed by module (`service/…`, `sale/…`).
+ */
+export type ArchiveSystem = 'azure' | 'soarc';
+export type ArchiveKind = 'templates' | 'documents' | 'attachments';
+
+export interface ArchiveLocation {
+  system: ArchiveSystem;
+  tenant: string;
+  kind: ArchiveKind;
+  /** Only blobs under this prefix (e.g. `service/`); empty = all. */
+  prefix?: string;
+}
+
+/** Checkpoint of a copy: every blob whose name is <= `after` (in listing order) is done. */
+export interface CopyCheckpoint {
+  after: string | null;
+  copied: number;
+  bytes: number;
+}
+
+export interface ArchiveCopyOptions {
+  concurrency?: number;
+  checkpoint?: CopyCheckpoint;
+  /** Called as the done-prefix advances; the caller heartbeats it. */
+  onProgress?: (checkpoint: CopyCheckpoint, p: { percent: number; detail: string }) => void;
+  signal?: AbortSignal;
+}
+
+export interface ArchiveCopyResult extends CopyCheckpoint {
+  /** Target blobs under the prefix that had no source counterpart and were removed. */
+  removed: number;
+  total: number;
+}
+
+export interface Archives {
+  /**
+   * Make `to` hold exactly the blobs of `from` (server-side copy, bounded concurrency),
+   * resuming after `checkpoint`. Re-running gives the same target content.
+   */
+  sync(from: ArchiveLocation, to: ArchiveLocation, opts?: ArchiveCopyOptions): Promise<ArchiveCopyResult>;
+  /** Names and MD5 (base64) of the blobs at a location, sorted by name. */
+  list(at: ArchiveLocation): Promise<{ name: string; size: number; md5: string | null }[]>;
+  put(at: ArchiveLocation, name: string, body: Buffer | string): Promise<void>;
+}

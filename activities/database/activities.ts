@@ -1,0 +1,145 @@
+/**
+ * Step activities that only touch the tenant database. Each is idempotent: a retry after a
+ * crash finds the work done (or half done) and ends in the same state.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { VERIFICATION_FAILED } from '../../workflows/messages';
+import type { StepInput, StepOutput } from '../../workflows/step-contract';
+import { StepReporter, need } from '../step-support';
+import type { ScrubCheckpoint, TenantDatabase } from './port';
+import type { SanitizationProfile } from './profile';
+
+export interface DatabaseDeps {
+  db: TenantDatabase;
+  profile: SanitizationProfile;
+  client: Client | null;
+  queryRole: string;
+  copyJobs: number;
+}
+
+/** The tenant's database login: one per tenant database. */
+export const loginFor = (database: string) => `${database}_login`;
+
+const count = (changes: Record<string, number>) =>
+  Object.entries(changes)
+    .map(([table, n]) => `${table} ${n}`)
+    .join(', ') || 'nothing to change';
+
+export function databaseActivities({ db, profile, client, queryRole, copyJobs }: DatabaseDeps) {
+  return {
+    async setAsideDatabase(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase, setAsideDatabase } = need(input, 'targetDatabase', 'setAsideDatabase');
+      if (await db.exists(targetDatabase)) {
+        await db.renameDatabase(targetDatabase, setAsideDatabase);
+        return { note: `old database kept as ${setAsideDatabase} until the clone succeeds` };
+      }
+      if (await db.exists(setAsideDatabase)) return { note: `old database already set aside as ${setAsideDatabase}` };
+      return { note: 'the target had no database' };
+    },
+
+    async createDatabase(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase } = need(input, 'targetDatabase');
+      await db.createDatabase(targetDatabase);
+      return { note: `created ${targetDatabase}` };
+    },
+
+    async createSqlLogin(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase } = need(input, 'targetDatabase');
+      await db.ensureLogin(targetDatabase, loginFor(targetDatabase));
+      return { note: `login ${loginFor(targetDatabase)} owns ${targetDatabase}` };
+    },
+
+    async copyDatabase(input: StepInput): Promise<StepOutput> {
+      const { sourceDatabase, targetDatabase } = need(input, 'sourceDatabase', 'targetDatabase');
+      const reporter = new StepReporter(client, input.stepId);
+      reporter.report(0, `copying ${sourceDatabase} to ${targetDatabase}`);
+      const r = await db.copyDatabase(sourceDatabase, targetDatabase, {
+        jobs: copyJobs,
+        signal: reporter.signal,
+        onProgress: ({ percent, detail }) => reporter.report(percent, detail),
+      });
+      return { note: `copied ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
+    },
+
+    async prepareDatabase(input: StepInput): Promise<StepOutput> {
+      const f = need(input, 'targetDatabase', 'targetCompanyName', 'targetSerial', 'targetBaseUrl', 'sourceBaseUrl');
+      const changes = await db.prepareDatabase(
+        f.targetDatabase,
+        { tenantId: input.request.target, companyName: f.targetCompanyName, serial: f.targetSerial, baseUrl: f.targetBaseUrl },
+        profile,
+        f.sourceBaseUrl,
+      );
+      return { note: count(changes) };
+    },
+
+    async disableScheduledTasks(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase } = need(input, 'targetDatabase');
+      const changes = await db.disableScheduledTasks(targetDatabase, profile);
+      const left = await db.countEnabledScheduledTasks(targetDatabase, profile);
+      if (left > 0) throw new Error(`${left} scheduled tasks are still enabled in ${targetDatabase} after disabling`);
+      return { note: `disabled: ${count(changes)}` };
+    },
+
+    async fixSystemUsers(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase } = need(input, 'targetDatabase');
+      const users = await db.fixSystemUsers(targetDatabase, profile);
+      return { note: `system users: ${users.join(', ') || 'none configured'}` };
+    },
+
+    async scrubEmails(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase } = need(input, 'targetDatabase');
+      const domain = input.request.mailDomain;
+      const reporter = new StepReporter<ScrubCheckpoint>(client, input.stepId);
+      const from = reporter.resumeFrom();
+      const done = await db.scrubEmails(targetDatabase, profile, {
+        sandboxDomain: domain,
+        batchSize: profile.emails.batchSize,
+        checkpoint: from,
+        signal: reporter.signal,
+        onBatch: (checkpoint, p) => reporter.report(p.percent, p.detail, checkpoint),
+      });
+      reporter.report(99, 'verifying that no address outside the sandbox domain remains', done);
+      const check = await db.verifyEmails(targetDatabase, profile, domain);
+      if (check.total > 0) {
+        const where = Object.entries(check.remaining)
+          .filter(([, n]) => n > 0)
+          .map(([col, n]) => `${col}: ${n}`)
+          .join(', ');
+        throw ApplicationFailure.create({
+          type: VERIFICATION_FAILED,
+          nonRetryable: true,
+          message: `${check.total} values still hold addresses outside @${domain} (${where}); e.g. ${check.samples.slice(0, 3).join(' | ')}`,
+        });
+      }
+      const resumed = from ? ` (resumed after ${from.batches} batches)` : '';
+      return { note: `rewrote ${done.rewritten} values in ${done.batches} batches${resumed}; verified: 0 addresses outside @${domain}` };
+    },
+
+    async setQueryPermissions(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase } = need(input, 'targetDatabase');
+      await db.grantQueryRole(targetDatabase, queryRole);
+      return { note: `${queryRole} may read ${targetDatabase}` };
+    },
+
+    async assignUserPlans(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase, targetKind } = need(input, 'targetDatabase', 'targetKind');
+      const logins = await db.assignUserPlans(targetDatabase, profile, targetKind === 'test' ? 'test-environment-user' : 'sandbox-user');
+      return { note: `${logins.length} users may log in` };
+    },
+
+    async createPartnerSystemUsers(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase, setAsideDatabase, targetHadDatabase } = need(input, 'targetDatabase', 'setAsideDatabase', 'targetHadDatabase');
+      if (!targetHadDatabase) return { skipped: 'the target had no database, so no app authorizations to keep' };
+      const auths = await db.readAppAuthorizations(setAsideDatabase);
+      await db.restoreAppAuthorizations(targetDatabase, auths);
+      return { note: auths.length ? `re-created system users for ${auths.map((a) => a.appName).join(', ')}` : 'no apps were authorized on the old target' };
+    },
+
+    async dropSetAsideDatabase(input: StepInput): Promise<StepOutput> {
+      const { setAsideDatabase } = need(input, 'setAsideDatabase');
+      await db.dropDatabase(setAsideDatabase);
+      return { note: `dropped ${setAsideDatabase}` };
+    },
+  };
+}

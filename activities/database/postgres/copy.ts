@@ -1,0 +1,137 @@
+/**
+ * Bulk copy with the server's own tools: pg_dump takes one consistent snapshot (the source's
+ * users stay connected), both sides run in parallel, and no row passes through Node.
+ */
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import type { CopyOptions } from '../port';
+import { databaseExists, databaseSize, userTableCount } from './admin';
+import { abortError, runTool } from './child-process';
+import { Connections } from './connections';
+import { checkIdentifier } from './identifiers';
+
+export interface CopyTools {
+  pgDump: string;
+  pgRestore: string;
+}
+
+export function copyTools(pgBinDir?: string): CopyTools {
+  return {
+    pgDump: pgBinDir ? path.join(pgBinDir, 'pg_dump') : 'pg_dump',
+    pgRestore: pgBinDir ? path.join(pgBinDir, 'pg_restore') : 'pg_restore',
+  };
+}
+
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(4, os.cpus().length));
+}
+
+/**
+ * Empty the target so a re-run over a half-restored copy starts clean: drop every user schema
+ * and recreate `public` with the owner and grants it had (a login's privileges survive).
+ */
+export async function resetTarget(pool: Pool): Promise<void> {
+  const objects = await pool.query<{ n: string }>(
+    `SELECT ((SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\\_%')
+           + (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace)
+           + (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace)
+           + (SELECT count(*) FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype <> 'b'))::text AS n`,
+  );
+  if (Number(objects.rows[0].n) === 0) return;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const owner = await client.query<{ owner: string }>(`SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname = 'public'`);
+    const grants = await client.query<{ grantee: string; privilege: string }>(
+      `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee, a.privilege_type AS privilege
+       FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = 'public'`,
+    );
+    const schemas = await client.query<{ name: string }>(
+      `SELECT quote_ident(nspname) AS name FROM pg_namespace WHERE nspname NOT IN ('information_schema') AND nspname NOT LIKE 'pg\\_%'`,
+    );
+    for (const s of schemas.rows) await client.query(`DROP SCHEMA ${s.name} CASCADE`);
+    await client.query('CREATE SCHEMA public');
+    // Owner and grantee names come from the catalog (regrole output is already quoted).
+    if (owner.rows[0]) await client.query(`ALTER SCHEMA public OWNER TO ${owner.rows[0].owner}`);
+    for (const g of grants.rows) await client.query(`GRANT ${g.privilege} ON SCHEMA public TO ${g.grantee}`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const f of await readdir(dir)) total += (await stat(path.join(dir, f))).size;
+  return total;
+}
+
+export async function copyDatabase(
+  conns: Connections,
+  tools: CopyTools,
+  source: string,
+  target: string,
+  opts: CopyOptions = {},
+): Promise<{ bytes: number; tables: number; dumpBytes: number }> {
+  checkIdentifier('source database name', source);
+  checkIdentifier('target database name', target);
+  if (source === target) throw new Error(`cannot copy database "${source}" onto itself`);
+  const admin = conns.admin();
+  if (!(await databaseExists(admin, source))) throw new Error(`source database "${source}" does not exist`);
+  if (!(await databaseExists(admin, target))) throw new Error(`target database "${target}" does not exist (create it first)`);
+  const jobs = opts.jobs ?? defaultJobs();
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 32) throw new Error(`invalid copy jobs ${JSON.stringify(opts.jobs)}: must be an integer 1..32`);
+  const progress = opts.onProgress ?? (() => undefined);
+  const signal = opts.signal;
+
+  await resetTarget(conns.db(target));
+  const sourceTables = Math.max(1, await userTableCount(conns.db(source)));
+  await conns.release(source);
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tenant-clone-dump-'));
+  const dumpDir = path.join(dir, 'dump');
+  try {
+    // Dump: 0..45 %, by tables whose data has been written.
+    let dumped = 0;
+    progress({ percent: 0, detail: `dumping ${source} (${sourceTables} tables, ${jobs} jobs)` });
+    await runTool(tools.pgDump, ['--format=directory', `--jobs=${jobs}`, '--no-owner', '--no-privileges', '--verbose', `--file=${dumpDir}`, source], {
+      env: conns.childEnv(source),
+      signal,
+      onLine: (line) => {
+        if (/(finished item \d+ TABLE DATA|dumping contents of table)/.test(line)) {
+          dumped++;
+          progress({ percent: Math.min(45, Math.round((45 * dumped) / sourceTables)), detail: `dumped ${dumped}/${sourceTables} tables of ${source}` });
+        }
+      },
+    });
+    const dumpBytes = await dirBytes(dumpDir);
+    const toc = await runTool(tools.pgRestore, ['--list', dumpDir], { env: conns.childEnv(target), signal });
+    const tables = toc.split('\n').filter((l) => / TABLE DATA /.test(l) && !l.startsWith(';')).length;
+
+    // Restore: 45..100 %, by table-data items finished.
+    let restored = 0;
+    const total = Math.max(1, tables);
+    progress({ percent: 45, detail: `restoring into ${target} (${tables} tables, ${jobs} jobs)` });
+    await runTool(tools.pgRestore, [`--jobs=${jobs}`, '--no-owner', '--no-privileges', '--exit-on-error', '--verbose', `--dbname=${target}`, dumpDir], {
+      env: conns.childEnv(target),
+      signal,
+      onLine: (line) => {
+        if (/(finished item \d+ TABLE DATA|processing data for table)/.test(line)) {
+          restored++;
+          progress({ percent: Math.min(99, 45 + Math.round((54 * restored) / total)), detail: `restored ${restored}/${tables} tables into ${target}` });
+        }
+      },
+    });
+    if (signal?.aborted) throw abortError(signal, 'copy');
+    const bytes = await databaseSize(admin, target);
+    progress({ percent: 100, detail: `copied ${tables} tables (${bytes} bytes) from ${source} to ${target}` });
+    return { bytes, tables, dumpBytes };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * PostgreSQL implementation of the TenantDatabase port. The operations live in small modules;
+ * this class holds the configuration (admin URL, the tenant login's password, tool paths) and
+ * the connection pools.
+ */
+import type { SanitizationProfile } from '../profile';
+import type {
+  AppAuthorization,
+  CompanyInfo,
+  CopyOptions,
+  DirectoryUser,
+  ScrubCheckpoint,
+  ScrubOptions,
+  ScrubVerification,
+  TableChecksum,
+  TenantDatabase,
+  TenantIdentity,
+} from '../port';
+import * as admin from './admin';
+import { checksum } from './checksum';
+import * as company from './company';
+import { Connections } from './connections';
+import { copyDatabase, copyTools, type CopyTools } from './copy';
+import * as sanitize from './sanitize';
+import { scrubEmails } from './scrub';
+import * as users from './users';
+import { verifyEmails } from './verify';
+
+export interface PostgresTenantDatabaseOptions {
+  /** Superuser URL of the server (any database, e.g. /postgres). */
+  adminUrl: string;
+  /** Password given to tenant logins by ensureLogin. */
+  loginPassword: string;
+  /** Folder holding pg_dump / pg_restore; default: found on PATH. */
+  pgBinDir?: string;
+}
+
+export class PostgresTenantDatabase implements TenantDatabase {
+  readonly engine = 'postgres' as const;
+  private readonly conns: Connections;
+  private readonly tools: CopyTools;
+  private readonly loginPassword: string;
+
+  constructor(opts: PostgresTenantDatabaseOptions) {
+    if (!opts || typeof opts.adminUrl !== 'string') throw new Error('PostgresTenantDatabase: adminUrl is required');
+    if (typeof opts.loginPassword !== 'string' || opts.loginPassword.length < 8) {
+      throw new Error('PostgresTenantDatabase: loginPassword must be at least 8 characters');
+    }
+    this.conns = new Connections(opts.adminUrl);
+    this.tools = copyTools(opts.pgBinDir);
+    this.loginPassword = opts.loginPassword;
+  }
+
+  exists(db: string): Promise<boolean> {
+    return admin.databaseExists(this.conns.admin(), db);
+  }
+
+  sizeBytes(db: string): Promise<number> {
+    return admin.databaseSize(this.conns.admin(), db);
+  }
+
+  createDatabase(db: string): Promise<void> {
+    return admin.createDatabase(this.conns, db);
+  }
+
+  renameDatabase(from: string, to: string): Promise<void> {
+    return admin.renameDatabase(this.conns, from, to);
+  }
+
+  dropDatabase(db: string): Promise<void> {
+    return admin.dropDatabase(this.conns, db);
+  }
+
+  ensureLogin(db: string, login: string): Promise<void> {
+    return admin.ensureLogin(this.conns, db, login, this.loginPassword);
+  }
+
+  grantQueryRole(db: string, role: string): Promise<void> {
+    return admin.grantQueryRole(this.conns, db, role);
+  }
+
+  async copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number }> {
+    const { bytes, tables } = await copyDatabase(this.conns, this.tools, source, target, opts);
+    return { bytes, tables };
+  }
+
+  prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>> {
+    return sanitize.prepareDatabase(this.conns.db(db), identity, profile, productionBaseUrl);
+  }
+
+  disableScheduledTasks(db: string, profile: SanitizationProfile): Promise<Record<string, number>> {
+    return sanitize.disableScheduledTasks(this.conns.db(db), profile);
+  }
+
+  fixSystemUsers(db: string, profile: SanitizationProfile): Promise<string[]> {
+    return users.fixSystemUsers(this.conns.db(db), profile);
+  }
+
+  scrubEmails(db: string, profile: SanitizationProfile, opts: ScrubOptions): Promise<ScrubCheckpoint> {
+    return scrubEmails(this.conns.db(db), profile, opts);
+  }
+
+  verifyEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
+    return verifyEmails(this.conns.db(db), profile, sandboxDomain);
+  }
+
+  replaceMailboxes(db: string, testMailbox: string): Promise<void> {
+    return company.replaceMailboxes(this.conns.db(db), testMailbox);
+  }
+
+  setCompanyInfo(db: string, info: CompanyInfo): Promise<void> {
+    return company.setCompanyInfo(this.conns.db(db), info);
+  }
+
+  readCompanyInfo(db: string): Promise<CompanyInfo> {
+    return company.readCompanyInfo(this.conns.db(db));
+  }
+
+  assignUserPlans(db: string, profile: SanitizationProfile, plan: string): Promise<string[]> {
+    return users.assignUserPlans(this.conns.db(db), profile, plan);
+  }
+
+  listUsers(db: string): Promise<DirectoryUser[]> {
+    return users.listUsers(this.conns.db(db));
+  }
+
+  /** A database that no longer exists (nothing was set aside) has no authorizations. */
+  async readAppAuthorizations(db: string): Promise<AppAuthorization[]> {
+    if (!(await this.exists(db))) return [];
+    return users.readAppAuthorizations(this.conns.db(db));
+  }
+
+  restoreAppAuthorizations(db: string, auths: AppAuthorization[]): Promise<void> {
+    return users.restoreAppAuthorizations(this.conns.db(db), auths);
+  }
+
+  countEnabledScheduledTasks(db: string, profile: SanitizationProfile): Promise<number> {
+    return sanitize.countEnabledScheduledTasks(this.conns.db(db), profile);
+  }
+
+  checksum(db: string): Promise<TableChecksum[]> {
+    return checksum(this.conns.db(db));
+  }
+
+  close(): Promise<void> {
+    return this.conns.closeAll();
+  }
+}
+export { tenantDatabaseName } from './identifiers';

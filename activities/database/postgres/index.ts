@@ -1,0 +1,2 @@
+export { PostgresTenantDatabase, type PostgresTenantDatabaseOptions } from './engine';
+export { tenantDatabaseName } from './identifiers';

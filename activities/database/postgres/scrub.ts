@@ -1,0 +1,102 @@
+/**
+ * Keyset-batched, set-based e-mail scrub. Each batch is one transaction: find the batch's upper
+ * key, then one UPDATE over the key range that rewrites only values holding a foreign address.
+ * The checkpoint after each commit lets a retried activity resume where the last one stopped.
+ */
+import type { Pool } from 'pg';
+import type { ScrubCheckpoint, ScrubOptions } from '../port';
+import type { SanitizationProfile } from '../profile';
+import { abortError } from './child-process';
+import { columnInfo, requireTextColumn } from './columns';
+import { inTransaction } from './connections';
+import { checkMailDomain, domainRegex, quoteIdent } from './identifiers';
+import { INSTALL_SQL, needsRewritePattern } from './scrub-sql';
+
+export async function installRewriteFunctions(pool: Pool): Promise<void> {
+  // Serialised with an advisory lock: concurrent CREATE OR REPLACE of one function can fail.
+  await inTransaction(pool, async (c) => {
+    await c.query(`SELECT pg_advisory_xact_lock(hashtext('tenant_clone.install'))`);
+    await c.query(INSTALL_SQL);
+  });
+}
+
+function checkCheckpoint(cp: ScrubCheckpoint, columns: number): ScrubCheckpoint {
+  const ok =
+    Number.isInteger(cp.column) && cp.column >= 0 && cp.column <= columns &&
+    (cp.lastKey === null || typeof cp.lastKey === 'string') &&
+    Number.isInteger(cp.rewritten) && cp.rewritten >= 0 && Number.isInteger(cp.batches) && cp.batches >= 0;
+  if (!ok) throw new Error(`invalid scrub checkpoint ${JSON.stringify(cp)} for a profile with ${columns} e-mail columns`);
+  return { ...cp };
+}
+
+export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts: ScrubOptions): Promise<ScrubCheckpoint> {
+  const sandbox = checkMailDomain(opts.sandboxDomain);
+  const columns = profile.emails.columns;
+  const batchSize = opts.batchSize ?? profile.emails.batchSize;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`invalid scrub batch size ${JSON.stringify(opts.batchSize)}: must be a positive integer`);
+  const cp = checkCheckpoint(opts.checkpoint ?? { column: 0, lastKey: null, rewritten: 0, batches: 0 }, columns.length);
+
+  // Validate every column up front so a typo fails before anything is rewritten.
+  const infos = [];
+  for (const c of columns) {
+    const info = await columnInfo(pool, c.table, c.column);
+    requireTextColumn(info);
+    const key = await columnInfo(pool, c.table, c.key);
+    if (key.nullable) {
+      const nulls = await pool.query(`SELECT 1 FROM ${quoteIdent('table name', c.table)} WHERE ${quoteIdent('key column', c.key)} IS NULL LIMIT 1`);
+      if ((nulls.rowCount ?? 0) > 0) throw new Error(`key column "${c.table}.${c.key}" holds NULLs: it cannot drive a keyset scrub`);
+    }
+    infos.push(info);
+  }
+  await installRewriteFunctions(pool);
+
+  // Progress is by rows scanned against the tables' sizes (cheap and good enough to heartbeat).
+  const sizes: number[] = [];
+  for (const c of columns) {
+    const r = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent('table name', c.table)}`);
+    sizes.push(Number(r.rows[0].n));
+  }
+  const totalRows = Math.max(1, sizes.reduce((a, b) => a + b, 0));
+  const pattern = needsRewritePattern(domainRegex(sandbox));
+
+  for (let ci = cp.column; ci < columns.length; ci++) {
+    const { table, column, key } = columns[ci];
+    const t = quoteIdent('table name', table);
+    const col = quoteIdent('column name', column);
+    const k = quoteIdent('key column', key);
+    const info = infos[ci];
+    let lastKey = ci === cp.column ? cp.lastKey : null;
+    let scannedHere = 0;
+    const doneBefore = sizes.slice(0, ci).reduce((a, b) => a + b, 0);
+    for (;;) {
+      if (opts.signal?.aborted) throw abortError(opts.signal, 'e-mail scrub');
+      const step = await inTransaction(pool, async (c) => {
+        const bound = lastKey === null
+          ? await c.query<{ hi: string | null; n: string }>(`SELECT max(k)::text AS hi, count(*)::text AS n FROM (SELECT ${k} AS k FROM ${t} ORDER BY ${k} LIMIT $1) s`, [batchSize])
+          : await c.query<{ hi: string | null; n: string }>(`SELECT max(k)::text AS hi, count(*)::text AS n FROM (SELECT ${k} AS k FROM ${t} WHERE ${k} > $1 ORDER BY ${k} LIMIT $2) s`, [lastKey, batchSize]);
+        const n = Number(bound.rows[0].n);
+        const hi = bound.rows[0].hi;
+        if (n === 0 || hi === null) return { n: 0, hi: lastKey, updated: 0 };
+        const range = lastKey === null ? `${k} <= $4` : `${k} > $5 AND ${k} <= $4`;
+        const params: unknown[] = [sandbox, info.maxLength, info.nullable, hi, ...(lastKey === null ? [] : [lastKey]), pattern];
+        const pat = `$${params.length}`;
+        const upd = await c.query(
+          `UPDATE ${t} SET ${col} = tenant_clone.rewrite_emails(${col}::text, $1, $2, $3) WHERE ${range} AND ${col} ~* ${pat}`,
+          params,
+        );
+        return { n, hi, updated: upd.rowCount ?? 0 };
+      });
+      if (step.n === 0) break;
+      lastKey = step.hi;
+      scannedHere += step.n;
+      cp.column = ci;
+      cp.lastKey = lastKey;
+      cp.rewritten += step.updated;
+      cp.batches += 1;
+      const percent = Math.min(99, Math.floor((100 * (doneBefore + Math.min(scannedHere, sizes[ci]))) / totalRows));
+      opts.onBatch?.({ ...cp }, { percent, detail: `${table}.${column}: ${cp.rewritten} values rewritten in ${cp.batches} batches` });
+      if (step.n < batchSize) break;
+    }
+  }
+  return { column: columns.length, lastKey: null, rewritten: cp.rewritten, batches: cp.batches };
+}

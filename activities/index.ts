@@ -1,0 +1,34 @@
+/**
+ * Every step activity the worker registers, built from the ports. Typed against the plans'
+ * activity names, so a plan naming an activity that does not exist fails to compile.
+ */
+import type { ActivityName } from '../workflows/plans';
+import type { StepActivity } from '../workflows/step-contract';
+import { archiveActivities } from './archive/activities';
+import type { Archives } from './archive/port';
+import { databaseActivities } from './database/activities';
+import { platformActivities } from './platform/activities';
+import { checkRequestActivity } from './steps/check-request';
+import type { CrossSystemDeps } from './steps/deps';
+import { enterRunningModeActivity } from './steps/enter-running-mode';
+import { mailAndAppActivities } from './steps/mail-and-apps';
+import { tenantIdentityActivities } from './steps/tenant-identity';
+
+export interface ActivityDeps extends CrossSystemDeps {
+  archives: Archives;
+  queryRole: string;
+  copyJobs: number;
+  archiveConcurrency: number;
+}
+
+export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> {
+  return {
+    checkRequest: checkRequestActivity(deps),
+    enterRunningMode: enterRunningModeActivity(deps),
+    ...databaseActivities(deps),
+    ...platformActivities(deps),
+    ...archiveActivities({ archives: deps.archives, client: deps.client, concurrency: deps.archiveConcurrency }),
+    ...tenantIdentityActivities(deps),
+    ...mailAndAppActivities(deps),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * `check-request`: every refusal SPEC §4 lists, decided by reading only, so a refused clone has
+ * touched nothing. Its facts (database names, the target's state before) feed every later step.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { CLONE_REFUSED } from '../../workflows/messages';
+import type { StepInput, StepOutput } from '../../workflows/step-contract';
+import type { CrossSystemDeps } from './deps';
+
+const refuse = (message: string) => ApplicationFailure.create({ type: CLONE_REFUSED, message, nonRetryable: true });
+
+/** Where the old target database waits while the clone runs (fits PostgreSQL's 63 chars). */
+export const setAsideName = (database: string) => `${database}__set_aside`;
+
+export function checkRequestActivity({ db, directory, hosting, mailService }: CrossSystemDeps) {
+  return async function checkRequest(input: StepInput): Promise<StepOutput> {
+    const { source, target, targetKind, mailDomain } = input.request;
+    const [src, tgt] = await Promise.all([directory.getTenant(source), directory.getTenant(target)]);
+    if (!src) throw refuse(`source tenant ${source} is unknown to the directory`);
+    if (!tgt) throw refuse(`target tenant ${target} is unknown to the directory`);
+    if (tgt.kind === 'production') throw refuse(`target ${target} is a production tenant: only sandbox and test tenants can be overwritten by a clone`);
+    if (targetKind && tgt.kind !== targetKind) throw refuse(`target ${target} is a ${tgt.kind} tenant, but the request says ${targetKind}`);
+    if (src.directoryTenant !== tgt.directoryTenant) {
+      throw refuse(`source ${source} (directory tenant ${src.directoryTenant}) and target ${target} (directory tenant ${tgt.directoryTenant}) belong to different customers`);
+    }
+    for (const t of [src, tgt]) {
+      if (t.database.engine !== db.engine) throw refuse(`${t.id} lives on ${t.database.engine}; this worker serves ${db.engine} tenants only`);
+    }
+    if (!(await db.exists(src.database.name))) throw refuse(`source database ${src.database.name} of ${source} does not exist`);
+    const setAside = setAsideName(tgt.database.name);
+    if (await db.exists(setAside)) {
+      throw refuse(`an earlier clone left ${target}'s old database set aside as ${setAside}; rename it back to ${tgt.database.name} or drop it before cloning again`);
+    }
+    const size = await db.sizeBytes(src.database.name);
+    if (size > tgt.capacityMb * 1024 * 1024) {
+      throw refuse(`source database is ${(size / 1048576).toFixed(0)} MB, more than the ${tgt.capacityMb} MB capacity of ${target}`);
+    }
+    const [srcHosting, tgtHosting, routes, mailboxes, hadDatabase] = await Promise.all([
+      hosting.getState(source),
+      hosting.getState(target),
+      mailService.listRoutes(target),
+      mailService.listMailboxes(target),
+      db.exists(tgt.database.name),
+    ]);
+    return {
+      facts: {
+        targetKind: tgt.kind === 'test' ? 'test' : 'sandbox',
+        sourceDatabase: src.database.name,
+        targetDatabase: tgt.database.name,
+        setAsideDatabase: setAside,
+        targetHadDatabase: hadDatabase,
+        sourceBaseUrl: src.baseUrl,
+        targetBaseUrl: tgt.baseUrl,
+        targetCompanyName: tgt.companyName,
+        targetSerial: tgt.serial,
+        targetLicense: tgt.license,
+        sourceClusters: srcHosting.clusters,
+        before: {
+          hostingMode: tgtHosting.mode,
+          clusters: tgtHosting.clusters,
+          directoryState: tgt.state,
+          mailRoutes: routes.length,
+          mailboxes,
+        },
+        testMailbox: `${target}@${mailDomain}`,
+      },
+      note: `${source} (${(size / 1048576).toFixed(1)} MB) → ${tgt.kind} ${target}: accepted`,
+    };
+  };
+}

@@ -1,0 +1,19 @@
+import type { Client } from '@temporalio/client';
+import type { TenantDatabase } from '../database/port';
+import type { SanitizationProfile } from '../database/profile';
+import type { Mailer } from '../mail/port';
+import type { Directory, Hosting, MailService, PartnerApps } from '../platform/port';
+
+/** Steps that span several outside systems get every port they use. */
+export interface CrossSystemDeps {
+  db: TenantDatabase;
+  profile: SanitizationProfile;
+  directory: Directory;
+  hosting: Hosting;
+  mailService: MailService;
+  partnerApps: PartnerApps;
+  mailer: Mailer;
+  client: Client | null;
+  webhookSecret: string;
+  pollIntervalMs: number;
+}

@@ -1,0 +1,39 @@
+/**
+ * `enter-running-mode`: the last gate before real users log in. It re-checks the safety
+ * invariants on the database itself (not on what earlier steps reported) and refuses, leaving
+ * the target offline, if either does not hold.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { VERIFICATION_FAILED } from '../../workflows/messages';
+import type { StepInput, StepOutput } from '../../workflows/step-contract';
+import { StepReporter, need } from '../step-support';
+import type { CrossSystemDeps } from './deps';
+
+export function enterRunningModeActivity({ db, profile, hosting, client, pollIntervalMs }: CrossSystemDeps) {
+  return async function enterRunningMode(input: StepInput): Promise<StepOutput> {
+    const { targetDatabase } = need(input, 'targetDatabase');
+    const { target, mailDomain, keepScheduledTasks } = input.request;
+    const emails = await db.verifyEmails(targetDatabase, profile, mailDomain);
+    if (emails.total > 0) {
+      throw ApplicationFailure.create({
+        type: VERIFICATION_FAILED,
+        nonRetryable: true,
+        message: `${target} stays offline: ${emails.total} addresses outside @${mailDomain} remain`,
+      });
+    }
+    const enabled = await db.countEnabledScheduledTasks(targetDatabase, profile);
+    if (!keepScheduledTasks && enabled > 0) {
+      throw ApplicationFailure.create({
+        type: VERIFICATION_FAILED,
+        nonRetryable: true,
+        message: `${target} stays offline: ${enabled} scheduled tasks are enabled`,
+      });
+    }
+    await hosting.setMode(target, 'running');
+    await new StepReporter(client, input.stepId).waitFor(pollIntervalMs, async () => {
+      const st = await hosting.getState(target);
+      return st.mode === 'running' && st.pendingOperations === 0 ? { done: true } : { detail: 'waiting for the hosting layer to open the tenant' };
+    });
+    return { note: `${target} is running: users may log in` };
+  };
+}

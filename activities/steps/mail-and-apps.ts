@@ -1,0 +1,72 @@
+/** Steps that reach people or partner apps: the test mailbox, app webhooks, the requester. */
+import { Context } from '@temporalio/activity';
+import type { StepInput, StepOutput } from '../../workflows/step-contract';
+import { postSignedWebhook } from '../platform/webhook';
+import { need } from '../step-support';
+import type { CrossSystemDeps } from './deps';
+
+export function mailAndAppActivities({ db, mailService, partnerApps, mailer, webhookSecret }: CrossSystemDeps) {
+  return {
+    async provisionMail(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase, testMailbox } = need(input, 'targetDatabase', 'testMailbox');
+      const { target, source } = input.request;
+      const before = await mailService.listMailboxes(target);
+      await mailService.replaceMailboxes(target, testMailbox);
+      await db.replaceMailboxes(targetDatabase, testMailbox);
+      // A retry that finds the mailbox already alone has sent the welcome mail: do not send twice.
+      const alreadyProvisioned = before.length === 1 && before[0] === testMailbox;
+      if (!alreadyProvisioned) {
+        await mailer.send({
+          to: testMailbox,
+          subject: `Welcome to ${target}, a copy of ${source}`,
+          text:
+            `This is the only mailbox of ${target}. Every e-mail address in this copy of ${source} ` +
+            `has been rewritten to @${input.request.mailDomain}, so mail sent from it reaches no real person.`,
+        });
+      }
+      return { note: `${before.length} mailboxes replaced by ${testMailbox}${alreadyProvisioned ? ' (welcome mail sent earlier)' : '; welcome mail sent'}` };
+    },
+
+    async notifyApps(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase } = need(input, 'targetDatabase');
+      const { target, source } = input.request;
+      const auths = await db.readAppAuthorizations(targetDatabase);
+      if (auths.length === 0) return { note: 'no apps are authorized on the target' };
+      const run = Context.current().info.workflowExecution;
+      const cloneRun = run ? `${run.workflowId}/${run.runId}` : 'outside-a-workflow';
+      const notified: string[] = [];
+      const unknown: string[] = [];
+      for (const auth of auths) {
+        const app = await partnerApps.getApp(auth.appId);
+        if (!app) {
+          unknown.push(auth.appId);
+          continue;
+        }
+        // eventId is stable across retries so an app can drop a duplicate delivery.
+        await postSignedWebhook(
+          app.webhookUrl,
+          { event: 'BackupRestored', eventId: `${cloneRun}/${auth.appId}`, tenant: target, source, state: 'BackupRestored' },
+          webhookSecret,
+        );
+        notified.push(app.name);
+      }
+      return { note: `notified ${notified.join(', ') || 'no app'}${unknown.length ? `; unknown to the app registry: ${unknown.join(', ')}` : ''}` };
+    },
+
+    async notifyRequester(input: StepInput): Promise<StepOutput> {
+      const to = input.request.requestedBy;
+      if (!to) return { skipped: 'no requester address was given' };
+      const ending = input.ending;
+      const outcome = ending?.outcome ?? 'unknown';
+      const { source, target, plan } = input.request;
+      const lines = [
+        `Clone ${source} → ${target} (${plan}): ${outcome}.`,
+        ending?.message ?? '',
+        '',
+        ...(ending?.steps ?? []).map((st) => `${st.status.padEnd(12)} ${st.id}`),
+      ];
+      await mailer.send({ to, subject: `Clone ${source} → ${target}: ${outcome}`, text: lines.join('\n') });
+      return { note: `told ${to}` };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/** Steps that make the copy the target's own: license, company and users, in database and directory. */
+import type { StepInput, StepOutput } from '../../workflows/step-contract';
+import { need } from '../step-support';
+import type { CrossSystemDeps } from './deps';
+
+const TEST_SERIAL_PREFIX = 'Test Env - ';
+
+/**
+ * Seed 000 step 15: "Test Env - COMPANYNAME/SERIALNUMBER", from the target's own record. After
+ * a first clone the directory already holds that form; it is kept, so a re-clone does not
+ * stack prefixes.
+ */
+export const testSerial = (companyName: string, serial: string) =>
+  serial.startsWith(TEST_SERIAL_PREFIX) ? serial : `${TEST_SERIAL_PREFIX}${companyName}/${serial}`;
+
+export function tenantIdentityActivities({ db, directory }: CrossSystemDeps) {
+  return {
+    async changeSerial(input: StepInput): Promise<StepOutput> {
+      const f = need(input, 'targetDatabase', 'targetCompanyName', 'targetSerial', 'targetLicense');
+      const serial = testSerial(f.targetCompanyName, f.targetSerial);
+      await db.setCompanyInfo(f.targetDatabase, {
+        companyName: f.targetCompanyName,
+        serial,
+        license: f.targetLicense,
+        ownerCompany: f.targetCompanyName,
+      });
+      return { note: `serial: ${serial}` };
+    },
+
+    async syncDirectoryUsers(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase } = need(input, 'targetDatabase');
+      const users = (await db.listUsers(targetDatabase)).filter((u) => !u.isSystem);
+      await directory.replaceUsers(
+        input.request.target,
+        users.map(({ login, email, plan, enabled }) => ({ login, email, plan, enabled })),
+      );
+      return { note: `${users.length} users pushed to the directory (${users.filter((u) => u.enabled).length} enabled)` };
+    },
+
+    async updateCompanyInfo(input: StepInput): Promise<StepOutput> {
+      const { targetDatabase } = need(input, 'targetDatabase');
+      const info = await db.readCompanyInfo(targetDatabase);
+      await directory.updateCompany(input.request.target, { companyName: info.companyName, serial: info.serial, license: info.license });
+      return { note: `directory company record: ${info.companyName}, ${info.serial}` };
+    },
+  };
+}

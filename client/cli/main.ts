@@ -1,0 +1,173 @@
+/**
+ * `tenant-clone`: start, watch, skip documents, cancel and list clones.
+ * Exit codes: 0 done (or running, for status), 1 the clone failed or was cancelled,
+ * 2 bad input or an unreachable server; every error is one line on stderr.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  CloneAlreadyRunningError,
+  CloneNotFoundError,
+  CloneRefusedError,
+  RequestError,
+  ServerUnreachableError,
+  TenantCloneClient,
+  type FinalOutcome,
+} from '..';
+import { ATTACHMENT_MODULES, PLAN_IDS, TARGET_KINDS, type AttachmentModule } from '../../workflows/request';
+import { renderProgress } from './render';
+import { watchClone } from './watch';
+
+class ExitError extends Error {
+  constructor(
+    message: string,
+    readonly code: 1 | 2,
+  ) {
+    super(message);
+  }
+}
+
+const program = new Command('tenant-clone')
+  .description('Clone a tenant into a sanitized sandbox or test environment, on Temporal')
+  .option('--address <host:port>', 'Temporal frontend address (env TEMPORAL_ADDRESS)')
+  .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE)')
+  .option('--task-queue <queue>', 'task queue of the workers (env TASK_QUEUE)')
+  .showHelpAfterError()
+  .exitOverride();
+
+async function withClient<T>(fn: (c: TenantCloneClient) => Promise<T>): Promise<T> {
+  const g = program.opts();
+  const client = await TenantCloneClient.connect({ address: g.address, namespace: g.namespace, taskQueue: g.taskQueue });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function exitFor(end: FinalOutcome): void {
+  if (end.outcome === 'done') return;
+  throw new ExitError(`clone ${end.outcome}: ${end.message}`, end.outcome === 'refused' ? 2 : 1);
+}
+
+const modules = (value: string): AttachmentModule[] => {
+  if (value === 'none') return [];
+  const list = value.split(',').map((m) => m.trim());
+  for (const m of list) {
+    if (!(ATTACHMENT_MODULES as readonly string[]).includes(m)) {
+      throw new InvalidArgumentError(`unknown module ${JSON.stringify(m)} (modules: ${ATTACHMENT_MODULES.join(', ')}, or none)`);
+    }
+  }
+  return list as AttachmentModule[];
+};
+
+program
+  .command('start')
+  .description('start a clone of <source> into <target>')
+  .argument('<source>', 'source tenant id')
+  .argument('<target>', 'target (sandbox or test) tenant id')
+  .addOption(new Option('--plan <plan>', 'clone plan').choices(PLAN_IDS).default('copy'))
+  .addOption(new Option('--kind <kind>', 'target kind (default: as the directory records it)').choices(TARGET_KINDS))
+  .option('--mail-domain <domain>', 'sandbox mail domain every address is rewritten to', 'mailinator.com')
+  .addOption(new Option('--documents <choice>', 'copy the optional documents').choices(['none', 'all']).default('none'))
+  .option('--attachments <modules>', `attachment modules, comma-separated, or none (${ATTACHMENT_MODULES.join(', ')})`, modules)
+  .option('--keep-scheduled-tasks', 'leave scheduled tasks as they are in the source')
+  .option('--stay-offline', 'do not enter running mode at the end')
+  .option('--point-in-time <iso>', 'instant to restore (plan point-in-time)')
+  .option('--requested-by <email>', 'address told when the clone ends')
+  .option('--wait', 'watch progress until the clone ends; exit code tells the outcome')
+  .action(async (source: string, target: string, o) => {
+    await withClient(async (c) => {
+      await c.start({
+        source,
+        target,
+        plan: o.plan,
+        targetKind: o.kind ?? null,
+        mailDomain: o.mailDomain,
+        documents: o.documents,
+        attachmentModules: o.attachments,
+        keepScheduledTasks: Boolean(o.keepScheduledTasks),
+        enterRunningMode: !o.stayOffline,
+        pointInTime: o.pointInTime ?? null,
+        requestedBy: o.requestedBy ?? null,
+      });
+      console.log(`started clone ${source} → ${target} (workflow clone-${target})`);
+      if (o.wait) exitFor(await watchClone(c, target));
+    });
+  });
+
+program
+  .command('status')
+  .description("show a clone's steps and outcome")
+  .argument('<target>')
+  .option('--json', 'print the progress as JSON')
+  .action(async (target: string, o) => {
+    await withClient(async (c) => {
+      const p = await c.progress(target);
+      console.log(o.json ? JSON.stringify(p, null, 2) : renderProgress(p));
+      if (p.outcome === 'failed' || p.outcome === 'cancelled') process.exitCode = 1;
+    });
+  });
+
+program
+  .command('watch')
+  .description('follow a clone live until it ends')
+  .argument('<target>')
+  .action(async (target: string) => withClient(async (c) => exitFor(await watchClone(c, target))));
+
+program
+  .command('skip-documents')
+  .description('skip the optional document copies of a running clone')
+  .argument('<target>')
+  .action(async (target: string) =>
+    withClient(async (c) => {
+      await c.skipDocuments(target);
+      console.log(`asked clone-${target} to skip its optional document copies`);
+    }),
+  );
+
+program
+  .command('cancel')
+  .description('cancel a running clone at the next step boundary')
+  .argument('<target>')
+  .option('--reason <text>', 'why, recorded in the clone and told to the requester')
+  .action(async (target: string, o) =>
+    withClient(async (c) => {
+      await c.cancel(target, o.reason);
+      console.log(`asked clone-${target} to cancel`);
+    }),
+  );
+
+program
+  .command('list')
+  .description('list recent clones')
+  .option('--json', 'print as JSON')
+  .action(async (o) =>
+    withClient(async (c) => {
+      const rows = await c.list();
+      if (o.json) return console.log(JSON.stringify(rows, null, 2));
+      if (rows.length === 0) return console.log('no clones yet');
+      for (const r of rows) {
+        console.log(`${r.target.padEnd(24)} ← ${r.source.padEnd(20)} ${r.plan.padEnd(14)} ${r.status.padEnd(11)} ${(r.step ?? '').padEnd(28)} ${r.startTime.toISOString()}`);
+      }
+    }),
+  );
+
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    const e = err as Error & { code?: string; exitCode?: number };
+    if (e.code?.startsWith('commander.')) {
+      // commander already printed usage errors; help and version are not errors.
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? 0 : 2;
+    }
+    const bad = err instanceof RequestError || err instanceof CloneRefusedError || err instanceof CloneAlreadyRunningError || err instanceof CloneNotFoundError || err instanceof ServerUnreachableError;
+    console.error(`tenant-clone: ${e.message.split('\n')[0]}`);
+    if (err instanceof ExitError) return err.code;
+    return bad ? 2 : 1;
+  }
+}
+
+main(process.argv).then((code) => process.exit(code));

@@ -1,0 +1,30 @@
+/** Plain-text rendering of a clone's progress for the terminal. */
+import type { CloneProgress, StepProgress } from '../../workflows/messages';
+
+const MARK: Record<StepProgress['status'], string> = {
+  pending: '·',
+  running: '▶',
+  done: '✔',
+  skipped: '↷',
+  failed: '✘',
+  compensated: '↺',
+};
+
+function duration(st: StepProgress): string {
+  if (!st.startedAt) return '';
+  const end = st.endedAt ? Date.parse(st.endedAt) : Date.now();
+  const s = Math.max(0, (end - Date.parse(st.startedAt)) / 1000);
+  return s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
+}
+
+export function renderStep(st: StepProgress, index: number, total: number): string {
+  const pct = st.status === 'running' && st.percent !== null ? ` ${Math.round(st.percent)}%` : '';
+  const detail = st.detail ? ` — ${st.detail}` : '';
+  return `${MARK[st.status]} ${String(index + 1).padStart(2)}/${total} ${st.id.padEnd(28)} ${st.status.padEnd(9)}${duration(st).padStart(7)}${pct}${detail}`;
+}
+
+export function renderProgress(p: CloneProgress): string {
+  const head = `Clone ${p.source} → ${p.target} (${p.plan}): ${p.outcome}`;
+  const lines = p.steps.map((st, i) => renderStep(st, i, p.steps.length));
+  return [head, ...lines, ...(p.message ? ['', p.message] : [])].join('\n');
+}

@@ -1,0 +1,238 @@
+/**
+ * The typed client library for internal services (admin portal, self-service wizard) and the
+ * command line: start, watch, skip documents, cancel and list clones.
+ */
+import {
+  CancelledFailure,
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  CLONE_CANCELLED,
+  CLONE_REFUSED,
+  cancelSignal,
+  progressQuery,
+  skipOptionalDocumentsSignal,
+  type CloneProgress,
+} from '../workflows/messages';
+import { cloneWorkflowId, normalizeRequest, RequestError, type CloneRequest, type CloneRequestInput } from '../workflows/request';
+import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/search-attributes';
+import type { cloneTenant } from '../workflows';
+
+export { RequestError } from '../workflows/request';
+export type { CloneProgress, StepProgress } from '../workflows/messages';
+
+/** The clone was refused before anything was touched (bad input or a check against the directory). */
+export class CloneRefusedError extends Error {
+  override name = 'CloneRefusedError';
+}
+/** A clone of this target is already running: one at a time per target. */
+export class CloneAlreadyRunningError extends Error {
+  override name = 'CloneAlreadyRunningError';
+}
+export class CloneNotFoundError extends Error {
+  override name = 'CloneNotFoundError';
+}
+export class ServerUnreachableError extends Error {
+  override name = 'ServerUnreachableError';
+}
+
+export type FinalOutcome =
+  | { outcome: 'done'; progress: CloneProgress }
+  | { outcome: 'failed' | 'cancelled' | 'refused'; message: string };
+
+export interface ConnectOptions {
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+export interface CloneSummary {
+  target: string;
+  source: string;
+  plan: string;
+  status: string;
+  step: string | null;
+  startTime: Date;
+  closeTime: Date | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function staticSummary(r: CloneRequest): string {
+  return `Clone ${r.source} → ${r.target} (${r.plan})`;
+}
+
+function staticDetails(r: CloneRequest): string {
+  return [
+    `**${staticSummary(r)}**`,
+    `- target kind: ${r.targetKind ?? 'as recorded in the directory'}`,
+    `- mail domain: @${r.mailDomain}`,
+    `- documents: ${r.documents}; attachment modules: ${r.attachmentModules.join(', ') || 'none'}`,
+    `- scheduled tasks: ${r.keepScheduledTasks ? 'kept' : 'disabled'}; running mode at the end: ${r.enterRunningMode ? 'yes' : 'no (stays offline)'}`,
+    r.pointInTime ? `- point in time: ${r.pointInTime}` : '',
+    r.requestedBy ? `- requested by: ${r.requestedBy}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Map a closed workflow's failure to what the user needs to know. */
+export function describeFailure(err: unknown): FinalOutcome {
+  if (err instanceof WorkflowFailedError) {
+    const cause = err.cause;
+    if (cause instanceof CancelledFailure) return { outcome: 'cancelled', message: 'cancelled from Temporal' };
+    if (cause instanceof ApplicationFailure) {
+      const outcome = cause.type === CLONE_REFUSED ? 'refused' : cause.type === CLONE_CANCELLED ? 'cancelled' : 'failed';
+      return { outcome, message: cause.message };
+    }
+    return { outcome: 'failed', message: cause?.message ?? err.message };
+  }
+  throw err;
+}
+
+export class TenantCloneClient {
+  private constructor(
+    readonly client: Client,
+    private readonly connection: Connection,
+    readonly taskQueue: string,
+  ) {}
+
+  static async connect(opts: ConnectOptions = {}): Promise<TenantCloneClient> {
+    const address = opts.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ address, connectTimeout: '5s' });
+    } catch (err) {
+      throw new ServerUnreachableError(`cannot reach the Temporal server at ${address}: ${(err as Error).message}`);
+    }
+    const client = new Client({ connection, namespace: opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default' });
+    return new TenantCloneClient(client, connection, opts.taskQueue ?? process.env.TASK_QUEUE ?? 'tenant-clone');
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  handle(target: string): WorkflowHandle<typeof cloneTenant> {
+    return this.client.workflow.getHandle<typeof cloneTenant>(cloneWorkflowId(target));
+  }
+
+  /**
+   * Start a clone. Bad input throws RequestError before anything is sent; a second clone of a
+   * running target throws CloneAlreadyRunningError. With `waitForAcceptance` (default), returns
+   * only once `check-request` has passed, and throws CloneRefusedError if it refused.
+   */
+  async start(input: CloneRequestInput, opts: { waitForAcceptance?: boolean } = {}): Promise<WorkflowHandle<typeof cloneTenant>> {
+    const request = normalizeRequest(input);
+    let handle: WorkflowHandle<typeof cloneTenant>;
+    try {
+      handle = await this.client.workflow.start<typeof cloneTenant>('cloneTenant', {
+        args: [request],
+        taskQueue: this.taskQueue,
+        workflowId: cloneWorkflowId(request.target),
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        staticSummary: staticSummary(request),
+        staticDetails: staticDetails(request),
+        typedSearchAttributes: [
+          { key: CloneSource, value: request.source },
+          { key: CloneTarget, value: request.target },
+          { key: ClonePlan, value: request.plan },
+          { key: CloneStep, value: 'queued' },
+        ],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new CloneAlreadyRunningError(
+          `a clone of ${request.target} is already running (workflow ${cloneWorkflowId(request.target)}): watch it with \`tenant-clone watch ${request.target}\` or cancel it first`,
+        );
+      }
+      throw err;
+    }
+    if (opts.waitForAcceptance !== false) await this.waitForAcceptance(handle);
+    return handle;
+  }
+
+  private async waitForAcceptance(handle: WorkflowHandle<typeof cloneTenant>): Promise<void> {
+    for (;;) {
+      const { status } = await handle.describe();
+      if (status.name !== 'RUNNING') {
+        const end = await this.result(handle.workflowId.replace(/^clone-/, ''));
+        if (end.outcome === 'refused') throw new CloneRefusedError(end.message);
+        return;
+      }
+      const progress = await handle.query(progressQuery).catch(() => null);
+      const check = progress?.steps.find((st) => st.id === 'check-request');
+      if (check && check.status !== 'pending' && check.status !== 'running') return;
+      await sleep(250);
+    }
+  }
+
+  /** The clone's progress; works on running and on closed clones (it needs a worker). */
+  async progress(target: string): Promise<CloneProgress> {
+    try {
+      return await this.handle(target).query(progressQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new CloneNotFoundError(`no clone of ${target} was found`);
+      throw err;
+    }
+  }
+
+  async workflowStatus(target: string): Promise<string> {
+    try {
+      return (await this.handle(target).describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new CloneNotFoundError(`no clone of ${target} was found`);
+      throw err;
+    }
+  }
+
+  /** Wait for the clone to end. */
+  async result(target: string): Promise<FinalOutcome> {
+    try {
+      const r = await this.handle(target).result();
+      return { outcome: 'done', progress: r.progress };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new CloneNotFoundError(`no clone of ${target} was found`);
+      return describeFailure(err);
+    }
+  }
+
+  async skipDocuments(target: string): Promise<void> {
+    await this.signalRunning(target, (h) => h.signal(skipOptionalDocumentsSignal));
+  }
+
+  async cancel(target: string, reason?: string): Promise<void> {
+    await this.signalRunning(target, (h) => h.signal(cancelSignal, { reason }));
+  }
+
+  private async signalRunning(target: string, send: (h: WorkflowHandle<typeof cloneTenant>) => Promise<void>): Promise<void> {
+    const status = await this.workflowStatus(target);
+    if (status !== 'RUNNING') throw new CloneNotFoundError(`the clone of ${target} is not running (it is ${status.toLowerCase()})`);
+    await send(this.handle(target));
+  }
+
+  async list(limit = 50): Promise<CloneSummary[]> {
+    const out: CloneSummary[] = [];
+    for await (const wf of this.client.workflow.list({ query: `WorkflowType = 'cloneTenant'` })) {
+      const attrs = wf.typedSearchAttributes;
+      out.push({
+        target: attrs.get(CloneTarget) ?? wf.workflowId.replace(/^clone-/, ''),
+        source: attrs.get(CloneSource) ?? '?',
+        plan: attrs.get(ClonePlan) ?? '?',
+        status: wf.status.name,
+        step: attrs.get(CloneStep) ?? null,
+        startTime: wf.startTime,
+        closeTime: wf.closeTime ?? null,
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,63 @@
+/** Request-body schemas of the contract, strict so a 400 names a misspelt or unknown field. */
+import { z } from 'zod';
+import { CLUSTER_PATTERN, HOSTING_MODES, DIRECTORY_STATES, platformSchemas } from '../activities/platform/schemas';
+
+const s = platformSchemas(true);
+
+const MAX_USERS = 100_000;
+const MAX_TASK_MS = 24 * 3600 * 1000;
+
+export const copyCustomerInfoBody = z.strictObject({ source: s.text });
+export const registerDatabaseBody = s.database;
+export const testEnvironmentBody = z.strictObject({ source: s.text.nullable() });
+export const stateBody = z.strictObject({ state: z.enum(DIRECTORY_STATES) });
+export const usersBody = z.strictObject({ users: uniqueLogins(z.array(s.directoryUser).max(MAX_USERS)) });
+export const companyBody = s.company;
+
+export const modeBody = z.strictObject({ mode: z.enum(HOSTING_MODES) });
+export const clustersBody = z.strictObject({ clusters: s.clusters });
+export const recycleBody = z.strictObject({});
+
+export const mailboxBody = z.strictObject({ address: s.email });
+
+export const partnerAppBody = s.partnerApp;
+export const taskBody = z.strictObject({ durationMs: z.number().int().min(0).max(MAX_TASK_MS).optional() });
+export const sinkFailuresBody = z.strictObject({
+  count: z.number().int().min(0).max(1000),
+  status: z.number().int().min(400).max(599).default(503),
+});
+
+const tenantFields = s.tenant.shape;
+export const tenantSeedBody = z.strictObject({
+  ...tenantFields,
+  state: tenantFields.state.default('Normal'),
+  testEnvironmentOf: tenantFields.testEnvironmentOf.default(null),
+  registeredDatabase: tenantFields.registeredDatabase.default(null),
+  hosting: z
+    .strictObject({
+      mode: z.enum(HOSTING_MODES).default('running'),
+      clusters: z.array(z.string().regex(CLUSTER_PATTERN, 'must be a cluster name (letters, digits, . _ -)')).default([]),
+      recycles: z.number().int().min(0).default(0),
+      tasks: z.array(z.strictObject({ durationMs: z.number().int().min(0).max(MAX_TASK_MS).optional() })).max(1000).default([]),
+    })
+    .default({ mode: 'running', clusters: [], recycles: 0, tasks: [] }),
+  routes: z.array(s.mailRoute).default([]),
+  mailboxes: z.array(s.email).default([]),
+  users: uniqueLogins(z.array(s.directoryUser).max(MAX_USERS)).default([]),
+});
+export type ParsedTenantSeed = z.infer<typeof tenantSeedBody>;
+
+function uniqueLogins<T extends { login: string }>(schema: z.ZodType<T[]>) {
+  return schema.superRefine((users, ctx) => {
+    const seen = new Map<string, number>();
+    users.forEach((user, i) => {
+      const key = user.login.toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [i, 'login'], message: `duplicates the login of entry [${first}]` });
+      } else {
+        seen.set(key, i);
+      }
+    });
+  });
+}

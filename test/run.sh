@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, starts what the suites need (PostgreSQL when
+# DATABASE_URL is unset; each suite starts its own Temporal dev server, Azurite, SMTP server
+# and platform emulator), type-checks, then runs every suite on real services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
+
+# The Temporal CLI, installed once into the cache when it is not found (see temporal-dev.sh).
+TEMPORAL_CLI="$(bash ./temporal-dev.sh --print-path)"
+export TEMPORAL_CLI
+
+pg_pid=""
+cleanup() { [ -n "$pg_pid" ] && kill "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null; true; }
+trap cleanup EXIT
+if [ -z "${DATABASE_URL:-}" ]; then
+  fifo="$(mktemp -u)"; mkfifo "$fifo"
+  port="${TEST_PG_PORT:-54329}"
+  rm -rf ".stack/test-pg-$port"
+  node_modules/.bin/tsx stack/postgres-main.ts "$port" ".stack/test-pg-$port" >"$fifo" &
+  pg_pid=$!
+  read -r status url <"$fifo" || true
+  rm -f "$fifo"
+  [ "$status" = ready ] || { echo "could not start the embedded PostgreSQL" >&2; exit 1; }
+  export DATABASE_URL="$url"
+fi
+echo "PostgreSQL: ${DATABASE_URL//:postgres@/:***@}"
+
+node_modules/.bin/tsc -p tsconfig.json --noEmit
+
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+if [ $# -gt 0 ]; then files=("$@"); fi
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

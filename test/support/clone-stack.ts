@@ -1,0 +1,112 @@
+/**
+ * Everything a clone runs against, for one test suite: a real Temporal dev server, PostgreSQL
+ * (DATABASE_URL), Azurite, an SMTP server, the platform emulator over HTTP, the demo world
+ * seeded into them, and a worker built from configuration exactly as in production.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TenantCloneClient } from '../../client';
+import { AzureBlobArchives } from '../../activities/archive/azure-blob';
+import { PostgresTenantDatabase } from '../../activities/database/postgres/engine';
+import { loadProfile, type SanitizationProfile } from '../../activities/database/profile';
+import type { EmulatorAdmin } from '../../emulator/admin-client';
+import { seedDemoWorld } from '../../stack/seed/demo-world';
+import { startWorker, type RunningWorker } from '../../worker/build';
+import { loadConfig, type Config } from '../../worker/config';
+import { startAzurite, type AzuriteHandle } from './azurite';
+import { startTestEmulator, type TestEmulator } from './emulator';
+import { adminUrl } from './postgres';
+import { startSmtpCapture, type SmtpCapture } from './smtp';
+import { startTemporal } from './temporal';
+
+export interface CloneStack {
+  env: TestWorkflowEnvironment;
+  client: TenantCloneClient;
+  admin: EmulatorAdmin;
+  archives: AzureBlobArchives;
+  /** The engine, for assertions on the databases. */
+  db: PostgresTenantDatabase;
+  profile: SanitizationProfile;
+  smtp: SmtpCapture;
+  emulator: TestEmulator;
+  azurite: AzuriteHandle;
+  config: Config;
+  adminUrl: string;
+  worker: RunningWorker;
+  /** Seed the demo world again (a fresh acme and acme-sandbox). */
+  reseed(opts?: { persons?: number; documents?: number; taskDurationMs?: number }): Promise<void>;
+  /** Stop the worker and start another (e.g. with other configuration). */
+  restartWorker(overrides?: Partial<Record<keyof Config, string>>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startCloneStack(): Promise<CloneStack> {
+  const pgUrl = adminUrl();
+  const started = await Promise.allSettled([startTemporal(), startAzurite(), startSmtpCapture(), startTestEmulator({ operationDelayMs: 150 })] as const);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    // Stop what did start, so a failed start leaves no server or database behind.
+    await Promise.allSettled(
+      started.map((r) => (r.status === 'fulfilled' ? ('teardown' in r.value ? r.value.teardown() : r.value.close()) : undefined)),
+    );
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [env, azurite, smtp, emulator] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    TestWorkflowEnvironment,
+    AzuriteHandle,
+    SmtpCapture,
+    TestEmulator,
+  ];
+  const baseEnv = {
+    TEMPORAL_ADDRESS: env.address,
+    TASK_QUEUE: 'tenant-clone-test',
+    TENANT_DB_URL: pgUrl,
+    TENANT_LOGIN_PASSWORD: 'test-login-password-123',
+    PLATFORM_URL: emulator.url,
+    WEBHOOK_SIGNING_SECRET: emulator.webhookSecret,
+    ARCHIVE_AZURE_CONNECTION: azurite.connectionString,
+    ARCHIVE_SOARC_CONNECTION: azurite.secondConnectionString,
+    SMTP_HOST: smtp.host,
+    SMTP_PORT: String(smtp.port),
+    POLL_INTERVAL_MS: '100',
+  };
+  let config = loadConfig(baseEnv);
+  const profile = loadProfile(config.SANITIZATION_PROFILE);
+  const archives = new AzureBlobArchives({ azure: config.ARCHIVE_AZURE_CONNECTION, soarc: config.ARCHIVE_SOARC_CONNECTION });
+  const db = new PostgresTenantDatabase({ adminUrl: pgUrl, loginPassword: config.TENANT_LOGIN_PASSWORD });
+  const client = await TenantCloneClient.connect({ address: env.address, taskQueue: config.TASK_QUEUE });
+  let worker = await startWorker(config);
+
+  const stack: CloneStack = {
+    env,
+    client,
+    admin: emulator.admin,
+    archives,
+    db,
+    profile,
+    smtp,
+    emulator,
+    azurite,
+    config,
+    adminUrl: pgUrl,
+    worker,
+    async reseed(opts = {}) {
+      await seedDemoWorld({ adminUrl: pgUrl, admin: emulator.admin, archives, persons: opts.persons ?? 300, documents: opts.documents ?? 12, taskDurationMs: opts.taskDurationMs ?? 400 });
+      for (const name of ['tenant_acme_sandbox__set_aside']) await db.dropDatabase(name);
+      smtp.messages.length = 0;
+    },
+    async restartWorker(overrides = {}) {
+      await worker.shutdown();
+      config = loadConfig({ ...baseEnv, ...overrides });
+      worker = await startWorker(config);
+      stack.worker = worker;
+      stack.config = config;
+    },
+    async stop() {
+      await worker.shutdown().catch(() => undefined);
+      await client.close();
+      await db.close();
+      await Promise.allSettled([env.teardown(), azurite.close(), smtp.close(), emulator.close()]);
+    },
+  };
+  return stack;
+}

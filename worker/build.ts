@@ -1,0 +1,72 @@
+/** Builds the adapters from configuration and the worker that serves the clone task queue. */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { AzureBlobArchives } from '../activities/archive/azure-blob';
+import { PostgresTenantDatabase } from '../activities/database/postgres/engine';
+import { loadProfile } from '../activities/database/profile';
+import { SmtpMailer } from '../activities/mail/smtp';
+import { createPlatform } from '../activities/platform';
+import type { Config } from './config';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has shut down. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWorker(config: Config, extra: Partial<WorkerOptions> = {}): Promise<RunningWorker> {
+  const profile = loadProfile(config.SANITIZATION_PROFILE);
+  const db = new PostgresTenantDatabase({ adminUrl: config.TENANT_DB_URL, loginPassword: config.TENANT_LOGIN_PASSWORD, pgBinDir: config.PG_BIN_DIR });
+  const archives = new AzureBlobArchives({ azure: config.ARCHIVE_AZURE_CONNECTION, soarc: config.ARCHIVE_SOARC_CONNECTION });
+  const mailer = new SmtpMailer({
+    host: config.SMTP_HOST,
+    port: config.SMTP_PORT,
+    from: config.SMTP_FROM,
+    user: config.SMTP_USER,
+    password: config.SMTP_PASSWORD,
+  });
+  const platform = createPlatform(config.PLATFORM_URL);
+
+  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // Activities use a client of their own to report progress to their workflow.
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({
+      db,
+      profile,
+      archives,
+      mailer,
+      ...platform,
+      client,
+      webhookSecret: config.WEBHOOK_SIGNING_SECRET,
+      pollIntervalMs: config.POLL_INTERVAL_MS,
+      queryRole: config.QUERY_ROLE,
+      copyJobs: config.COPY_JOBS,
+      archiveConcurrency: config.ARCHIVE_COPY_CONCURRENCY,
+    }),
+    ...extra,
+  });
+
+  const done = worker.run().finally(async () => {
+    mailer.close();
+    await db.close();
+    await clientConnection.close();
+    await nativeConnection.close();
+  });
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

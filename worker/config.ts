@@ -1,0 +1,64 @@
+/**
+ * Worker configuration: environment variables, optionally preceded by a JSON file named by
+ * TENANT_CLONE_CONFIG (the environment wins). Validated at start so a bad value stops the
+ * worker with a message naming it, instead of failing a clone halfway.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const url = (what: string) => z.string({ error: `${what} is required` }).url(`${what} must be a URL`);
+
+export const configSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TASK_QUEUE: z.string().default('tenant-clone'),
+
+  /** Admin URL of the tenant database server (PostgreSQL). Secret: stays in the worker. */
+  TENANT_DB_URL: url('TENANT_DB_URL'),
+  /** Password given to tenant logins. Secret. */
+  TENANT_LOGIN_PASSWORD: z.string({ error: 'TENANT_LOGIN_PASSWORD is required' }).min(12, 'TENANT_LOGIN_PASSWORD must have at least 12 characters'),
+  PG_BIN_DIR: z.string().optional(),
+  SANITIZATION_PROFILE: z.string().optional(),
+  QUERY_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'QUERY_ROLE must be a lower-case SQL identifier').default('customer_query'),
+  COPY_JOBS: z.coerce.number().int().min(1).max(32).default(2),
+
+  PLATFORM_URL: url('PLATFORM_URL'),
+  /** HMAC key of the webhooks sent to partner apps. Secret. */
+  WEBHOOK_SIGNING_SECRET: z.string({ error: 'WEBHOOK_SIGNING_SECRET is required' }).min(16, 'WEBHOOK_SIGNING_SECRET must have at least 16 characters'),
+
+  ARCHIVE_AZURE_CONNECTION: z.string({ error: 'ARCHIVE_AZURE_CONNECTION is required' }).includes('AccountName=', { message: 'ARCHIVE_AZURE_CONNECTION must be an Azure Storage connection string' }),
+  ARCHIVE_SOARC_CONNECTION: z.string({ error: 'ARCHIVE_SOARC_CONNECTION is required' }).includes('AccountName=', { message: 'ARCHIVE_SOARC_CONNECTION must be an Azure Storage connection string' }),
+  ARCHIVE_COPY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+
+  SMTP_HOST: z.string().default('127.0.0.1'),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(25),
+  SMTP_FROM: z.string().default('tenant-clone@localhost'),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+
+  /** How often waiting steps poll the platform. */
+  POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let fromFile: Record<string, unknown> = {};
+  if (env.TENANT_CLONE_CONFIG) {
+    try {
+      fromFile = JSON.parse(readFileSync(env.TENANT_CLONE_CONFIG, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`TENANT_CLONE_CONFIG ${env.TENANT_CLONE_CONFIG}: ${(err as Error).message}`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const key of Object.keys(configSchema.shape)) if (env[key] !== undefined && env[key] !== '') merged[key] = env[key];
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,271 @@
+/**
+ * The clone workflow: runs a plan's steps in order, keeps per-step progress for the `progress`
+ * query and the Web UI, honours `skipOptionalDocuments` and `cancel`, and guards the safety
+ * invariants. Deterministic code only: every effect is an activity.
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import {
+  CLONE_CANCELLED,
+  CLONE_REFUSED,
+  VERIFICATION_FAILED,
+  cancelSignal,
+  progressQuery,
+  skipOptionalDocumentsSignal,
+  stepProgressSignal,
+  type CloneOutcome,
+  type CloneProgress,
+  type CloneResult,
+  type StepProgress,
+} from './messages';
+import { PLANS, checkPlanOrder, skipReason, type ActivityName, type Plan, type PlanStep, type StepClass } from './plans';
+import { RequestError, normalizeRequest, type CloneRequest, type CloneRequestInput } from './request';
+import { ClonePlan, CloneSource, CloneStep, CloneTarget } from './search-attributes';
+import type { CloneFacts, StepActivity, StepInput, StepOutput } from './step-contract';
+
+const NON_RETRYABLE = [CLONE_REFUSED, VERIFICATION_FAILED];
+
+/** Per-class timeouts and retries. Long steps heartbeat, so a lost worker is noticed in a minute. */
+const OPTIONS: Record<StepClass, ActivityOptions> = {
+  quick: {
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+  },
+  wait: {
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: '30s',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  },
+  long: {
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+  },
+};
+
+function refused(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: CLONE_REFUSED, message, nonRetryable: true });
+}
+
+/** The innermost application failure's type and message, through ActivityFailure wrappers. */
+function rootCause(err: unknown): { type: string | null; message: string } {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure) return { type: e.type ?? null, message: e.message };
+  return { type: null, message: e instanceof Error ? e.message : String(e) };
+}
+
+export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult> {
+  let request: CloneRequest;
+  try {
+    request = normalizeRequest(input);
+  } catch (err) {
+    if (err instanceof RequestError) throw refused(err.message);
+    throw err;
+  }
+  const plan: Plan | undefined = PLANS[request.plan];
+  if (!plan) throw refused(`plan ${request.plan} is not available in this version; use plan copy`);
+  checkPlanOrder(plan);
+
+  const all = [...plan.steps, plan.finally];
+  const steps: StepProgress[] = all.map((st) => ({
+    id: st.id,
+    title: st.title,
+    status: 'pending',
+    startedAt: null,
+    endedAt: null,
+    percent: null,
+    detail: null,
+  }));
+  const progressOf = (id: string) => steps.find((st) => st.id === id)!;
+  let outcome: CloneOutcome = 'running';
+  let message: string | null = null;
+  let facts: Partial<CloneFacts> = {};
+  let skipDocuments = false;
+  let cancelReason: string | null = null;
+  let documentScope: CancellationScope | null = null;
+  const mainScope = new CancellationScope();
+
+  const snapshot = (): CloneProgress => ({
+    plan: plan.id,
+    source: request.source,
+    target: request.target,
+    outcome,
+    message,
+    steps: steps.map((st) => ({ ...st })),
+  });
+
+  const showDetails = () => {
+    const running = steps.findIndex((st) => st.status === 'running');
+    const done = steps.filter((st) => st.status === 'done' || st.status === 'skipped').length;
+    const lines = [`**${request.source} → ${request.target}** (${plan.id}): ${done}/${steps.length} steps done`];
+    if (running >= 0) {
+      const st = steps[running];
+      const pct = st.percent === null ? '' : ` — ${Math.round(st.percent)}%`;
+      lines.push(`Step ${running + 1}/${steps.length} \`${st.id}\`: ${st.title}${pct}`);
+      if (st.detail) lines.push(st.detail);
+    } else if (outcome !== 'running') {
+      lines.push(`Outcome: **${outcome}**${message ? ` — ${message}` : ''}`);
+    }
+    setCurrentDetails(lines.join('\n\n'));
+  };
+
+  setHandler(progressQuery, snapshot);
+  setHandler(skipOptionalDocumentsSignal, () => {
+    skipDocuments = true;
+    documentScope?.cancel();
+  });
+  setHandler(cancelSignal, ({ reason }) => {
+    if (outcome !== 'running' || cancelReason !== null) return;
+    cancelReason = reason?.trim() || 'no reason given';
+    mainScope.cancel();
+  });
+  setHandler(stepProgressSignal, ({ stepId, percent, detail }) => {
+    const st = steps.find((x) => x.id === stepId);
+    // A late report from an attempt that already ended must not reopen its step.
+    if (!st || st.status !== 'running') return;
+    st.percent = Math.max(0, Math.min(100, percent));
+    st.detail = detail;
+    showDetails();
+  });
+
+  upsertSearchAttributes([
+    { key: CloneSource, value: request.source },
+    { key: CloneTarget, value: request.target },
+    { key: ClonePlan, value: plan.id },
+  ]);
+
+  const runStep = async (step: PlanStep, extra: Partial<StepInput> = {}): Promise<void> => {
+    const st = progressOf(step.id);
+    st.status = 'running';
+    st.startedAt = new Date().toISOString();
+    st.percent = null;
+    st.detail = null;
+    upsertSearchAttributes([{ key: CloneStep, value: step.id }]);
+    showDetails();
+    const activity: StepActivity = proxyActivities<Record<ActivityName, StepActivity>>({
+      ...OPTIONS[step.class],
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      summary: `${step.id}: ${step.title}`,
+    })[step.activity];
+    const stepInput: StepInput = { stepId: step.id, request, facts, ...extra };
+    try {
+      let out: StepOutput;
+      if (step.optionalDocuments) {
+        documentScope = new CancellationScope();
+        try {
+          out = await documentScope.run(() => activity(stepInput));
+        } catch (err) {
+          if (isCancellation(err) && skipDocuments && cancelReason === null && !mainScope.consideredCancelled) {
+            out = { skipped: 'skipped by the skipOptionalDocuments signal while it ran' };
+          } else throw err;
+        } finally {
+          documentScope = null;
+        }
+      } else {
+        out = await activity(stepInput);
+      }
+      facts = { ...facts, ...out.facts };
+      st.status = out.skipped ? 'skipped' : 'done';
+      st.percent = out.skipped ? null : 100;
+      st.detail = out.skipped ?? out.note ?? null;
+    } catch (err) {
+      st.status = 'failed';
+      st.detail = isCancellation(err) ? 'cancelled while running' : rootCause(err).message;
+      throw err;
+    } finally {
+      st.endedAt = new Date().toISOString();
+      showDetails();
+    }
+  };
+
+  // Invariant 1 (SPEC §4), checked on the steps' recorded outcomes, not just their order.
+  const assertSafeToOpen = (step: PlanStep) => {
+    const scrub = progressOf('scrub-emails');
+    const tasks = progressOf('disable-scheduled-tasks');
+    const tasksOk = tasks.status === 'done' || (tasks.status === 'skipped' && request.keepScheduledTasks);
+    if (scrub.status !== 'done' || !tasksOk) {
+      throw ApplicationFailure.create({
+        type: VERIFICATION_FAILED,
+        nonRetryable: true,
+        message: `${step.id} refused: scrub-emails is ${scrub.status} and disable-scheduled-tasks is ${tasks.status}; the target stays offline`,
+      });
+    }
+  };
+
+  let failure: unknown = null;
+  try {
+    await mainScope.run(async () => {
+      for (const step of plan.steps) {
+        const reason = skipReason(step, request) ?? (step.optionalDocuments && skipDocuments ? 'skipped by the skipOptionalDocuments signal' : null);
+        if (reason) {
+          const st = progressOf(step.id);
+          st.status = 'skipped';
+          st.detail = reason;
+          continue;
+        }
+        if (step.opensTarget) assertSafeToOpen(step);
+        await runStep(step);
+      }
+    });
+    outcome = 'done';
+  } catch (err) {
+    failure = err;
+    if (isCancellation(err)) {
+      outcome = 'cancelled';
+      message = `${cancelReason === null ? 'cancelled from Temporal' : `cancelled: ${cancelReason}`}. ${leftState(steps, facts)}`;
+    } else {
+      outcome = 'failed';
+      const failed = steps.find((st) => st.status === 'failed');
+      const cause = rootCause(err);
+      message = `${cause.type === CLONE_REFUSED ? 'refused' : `${failed?.id ?? 'a step'} failed`}: ${cause.message}. ${leftState(steps, facts)}`;
+    }
+  }
+
+  // The requester is told however the clone ended, even when it was cancelled.
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await runStep(plan.finally, {
+        ending: { outcome, message, steps: steps.map((st) => ({ id: st.id, status: st.status })) },
+      });
+    } catch (err) {
+      log.warn('could not notify the requester', { error: rootCause(err).message });
+    }
+  });
+  upsertSearchAttributes([{ key: CloneStep, value: outcome }]);
+  showDetails();
+
+  if (outcome === 'done') return { outcome: 'done', progress: snapshot() };
+  if (outcome === 'cancelled') {
+    // Temporal's own cancellation must end as Canceled; a `cancel` signal ends as a failure
+    // of type CloneCancelled, since a workflow cannot mark itself Canceled.
+    if (cancelReason === null) throw failure;
+    throw ApplicationFailure.create({ type: CLONE_CANCELLED, message: message!, nonRetryable: true });
+  }
+  const cause = rootCause(failure);
+  throw ApplicationFailure.create({ type: cause.type ?? 'CloneFailed', message: message!, nonRetryable: true });
+}
+
+/** What a stopped clone leaves behind (until rollback lands, issue 3): said plainly. */
+function leftState(steps: StepProgress[], facts: Partial<CloneFacts>): string {
+  const done = (id: string) => steps.find((st) => st.id === id)?.status === 'done';
+  if (!steps.some((st) => st.status === 'done' && st.id !== 'check-request')) return 'Nothing was changed.';
+  const parts: string[] = [];
+  if (done('enter-running-mode')) parts.push('the target is in running mode');
+  else if (done('enter-maintenance')) parts.push('the target is left offline in maintenance mode');
+  if (done('set-aside-database') && !done('drop-set-aside-database') && facts.targetHadDatabase) {
+    parts.push(`its old database is kept as ${facts.setAsideDatabase} (rename it back to ${facts.targetDatabase} to restore it)`);
+  }
+  return parts.length ? `State: ${parts.join('; ')}.` : '';
+}

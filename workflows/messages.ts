@@ -1,0 +1,53 @@
+/**
+ * The clone workflow's messages, defined once and imported by the workflow, the activities
+ * (progress reports) and the client.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PlanId } from './request';
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'compensated';
+
+export interface StepProgress {
+  id: string;
+  title: string;
+  status: StepStatus;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** Running step: last reported percent (0-100) and detail; ended step: its outcome note. */
+  percent: number | null;
+  detail: string | null;
+}
+
+export type CloneOutcome = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface CloneProgress {
+  plan: PlanId;
+  source: string;
+  target: string;
+  outcome: CloneOutcome;
+  /** Why it failed or was cancelled, and in what state the target was left. */
+  message: string | null;
+  steps: StepProgress[];
+}
+
+export interface CloneResult {
+  outcome: 'done';
+  progress: CloneProgress;
+}
+
+/** Sent by a long activity so `progress` and the Web UI show how far it is. */
+export interface StepProgressReport {
+  stepId: string;
+  percent: number;
+  detail: string;
+}
+
+export const skipOptionalDocumentsSignal = defineSignal('skipOptionalDocuments');
+export const cancelSignal = defineSignal<[{ reason?: string }]>('cancel');
+export const stepProgressSignal = defineSignal<[StepProgressReport]>('stepProgress');
+export const progressQuery = defineQuery<CloneProgress>('progress');
+
+/** Failure types the workflow raises; the client maps them to exit codes. */
+export const CLONE_REFUSED = 'CloneRefused';
+export const CLONE_CANCELLED = 'CloneCancelled';
+export const VERIFICATION_FAILED = 'VerificationFailed';

@@ -1,0 +1,167 @@
+/**
+ * Clone plans as data: the ordered steps, each naming its activity and its timeout / retry /
+ * heartbeat class. Step ids are stable: they appear in the Web UI, in `status --json` and in
+ * tests, so renaming one breaks running clones and users' scripts.
+ */
+import type { CloneRequest, PlanId } from './request';
+
+/** How long a step may take and how it is retried; see `activityOptionsFor` in the workflow. */
+export type StepClass =
+  /** A single call to a service or a database: seconds. */
+  | 'quick'
+  /** Polls until something outside happens (tasks finish, hosting applies a change). */
+  | 'wait'
+  /** Moves data: heartbeats with progress and resumes from its checkpoint. */
+  | 'long';
+
+export type ActivityName =
+  | 'checkRequest'
+  | 'enterMaintenance'
+  | 'waitCustomerTasks'
+  | 'connectClusters'
+  | 'removeMailRoutes'
+  | 'setAsideDatabase'
+  | 'createDatabase'
+  | 'createSqlLogin'
+  | 'copyDatabase'
+  | 'prepareDatabase'
+  | 'disableScheduledTasks'
+  | 'fixSystemUsers'
+  | 'scrubEmails'
+  | 'registerDirectory'
+  | 'replaceTestEnvironment'
+  | 'cloneTemplates'
+  | 'provisionMail'
+  | 'setQueryPermissions'
+  | 'recycle'
+  | 'changeSerial'
+  | 'setDirectoryInMigration'
+  | 'assignUserPlans'
+  | 'syncDirectoryUsers'
+  | 'setDirectoryNormal'
+  | 'createPartnerSystemUsers'
+  | 'updateCompanyInfo'
+  | 'cloneDocumentsAzure'
+  | 'cloneDocumentsSoarc'
+  | 'cloneAttachmentsAzure'
+  | 'cloneAttachmentsSoarc'
+  | 'notifyApps'
+  | 'enterRunningMode'
+  | 'waitHostingOperations'
+  | 'dropSetAsideDatabase'
+  | 'notifyRequester';
+
+/** Why a step may be left out for a given request. */
+export type StepCondition = 'documents' | 'attachments' | 'scheduled-tasks' | 'running-mode';
+
+export interface PlanStep {
+  id: string;
+  activity: ActivityName;
+  /** The seed's wording, shown in the Web UI and the CLI. */
+  title: string;
+  class: StepClass;
+  /** Optional document copies: skipped by request or by the `skipOptionalDocuments` signal. */
+  optionalDocuments?: boolean;
+  condition?: StepCondition;
+  /** Opens the target to its users: guarded by the safety invariants (SPEC §4). */
+  opensTarget?: boolean;
+}
+
+export interface Plan {
+  id: PlanId;
+  steps: PlanStep[];
+  /** Runs after the plan whatever its outcome (requester notice). */
+  finally: PlanStep;
+}
+
+const s = (id: string, activity: ActivityName, title: string, cls: StepClass = 'quick', extra: Partial<PlanStep> = {}): PlanStep => ({
+  id,
+  activity,
+  title,
+  class: cls,
+  ...extra,
+});
+
+const notifyRequester = s('notify-requester', 'notifyRequester', 'Tell the requester how the clone ended');
+
+/** Seed 002 (version 10): the 33 steps of the copy-based clone, in their order. */
+export const copyPlan: Plan = {
+  id: 'copy',
+  steps: [
+    s('check-request', 'checkRequest', 'Check the request against the directory (nothing is touched before this passes)'),
+    s('enter-maintenance', 'enterMaintenance', 'Wait for customer tasks to complete and enter offline maintenance mode', 'wait'),
+    s('wait-customer-tasks', 'waitCustomerTasks', 'Wait for customer task to complete', 'wait'),
+    s('connect-clusters', 'connectClusters', 'Connecting customer to old clusters'),
+    s('remove-mail-routes', 'removeMailRoutes', 'Remove mail routes'),
+    s('set-aside-database', 'setAsideDatabase', 'Drop database (set aside for rollback; dropped only after success)'),
+    s('create-database', 'createDatabase', 'Create customer database'),
+    s('create-sql-login', 'createSqlLogin', 'Create SQL login'),
+    s('copy-database', 'copyDatabase', 'Copy customer database from source to target', 'long'),
+    s('prepare-database', 'prepareDatabase', 'Prepare cloned database for target customer'),
+    // Seed 002 creates the login twice: the copy brings the source's grants, so the target's
+    // login is made owner again after the database has been prepared.
+    s('recreate-sql-login', 'createSqlLogin', 'Create SQL login (again, after the copy)'),
+    s('disable-scheduled-tasks', 'disableScheduledTasks', 'Disable scheduled tasks', 'quick', { condition: 'scheduled-tasks' }),
+    s('fix-system-users', 'fixSystemUsers', 'Fix system users'),
+    s('scrub-emails', 'scrubEmails', "Replacing all personal email domains with '@mailinator.com'", 'long'),
+    s('register-directory', 'registerDirectory', 'Register customer in SuperID'),
+    s('replace-test-environment', 'replaceTestEnvironment', 'Replace test environment in SuperID'),
+    s('clone-templates', 'cloneTemplates', 'Clone Azure templates from source', 'long'),
+    s('provision-mail', 'provisionMail', 'Verify or provision mail service'),
+    s('set-query-permissions', 'setQueryPermissions', 'Set database permissions for customer query'),
+    s('recycle', 'recycle', 'Recycle customer', 'wait'),
+    s('change-serial', 'changeSerial', 'Change serial number to Test Env - COMPANY/SERIAL'),
+    s('directory-in-migration', 'setDirectoryInMigration', 'Set SuperID tenant state to In migration'),
+    s('assign-user-plans', 'assignUserPlans', 'Assign user plans'),
+    s('sync-directory-users', 'syncDirectoryUsers', 'Sync customer SuperID users'),
+    s('directory-normal', 'setDirectoryNormal', 'Set SuperID tenant state to Normal'),
+    s('create-partner-system-users', 'createPartnerSystemUsers', 'Create partner system users from app authorizations'),
+    s('update-company-info', 'updateCompanyInfo', 'Update company info and license'),
+    s('clone-documents-azure', 'cloneDocumentsAzure', 'Clone Azure documents (optional)', 'long', { optionalDocuments: true, condition: 'documents' }),
+    s('clone-documents-soarc', 'cloneDocumentsSoarc', 'Clone SoArc documents (optional)', 'long', { optionalDocuments: true, condition: 'documents' }),
+    s('clone-attachments-azure', 'cloneAttachmentsAzure', 'Clone all Azure attachments or EjPackages', 'long', { condition: 'attachments' }),
+    s('clone-attachments-soarc', 'cloneAttachmentsSoarc', 'Clone SoArc attachments', 'long', { condition: 'attachments' }),
+    s('notify-apps', 'notifyApps', 'Notify apps about changing state with BackupRestored'),
+    s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', { condition: 'running-mode', opensTarget: true }),
+    s('wait-hosting-operations', 'waitHostingOperations', "Wait for customer's IIS ApplicationHost.config operations", 'wait'),
+    s('drop-set-aside-database', 'dropSetAsideDatabase', 'Drop the old target database set aside at the start'),
+  ],
+  finally: notifyRequester,
+};
+
+export const PLANS: Partial<Record<PlanId, Plan>> = { copy: copyPlan };
+
+/** Why `step` does not apply to `request`, or null when it runs. */
+export function skipReason(step: PlanStep, request: CloneRequest): string | null {
+  switch (step.condition) {
+    case 'documents':
+      return request.documents === 'none' ? 'documents: none was requested' : null;
+    case 'attachments':
+      return request.attachmentModules.length === 0 ? 'no attachment modules were chosen' : null;
+    case 'scheduled-tasks':
+      return request.keepScheduledTasks ? 'the request keeps scheduled tasks' : null;
+    case 'running-mode':
+      return request.enterRunningMode ? null : 'the request says stay offline';
+    default:
+      return null;
+  }
+}
+
+/**
+ * The ordering the safety invariants need (SPEC §4, invariant 1), checked when a plan is used
+ * so a plan edited into an unsafe order cannot run.
+ */
+export function checkPlanOrder(plan: Plan): void {
+  const index = (id: string) => plan.steps.findIndex((st) => st.id === id);
+  const ids = new Set<string>();
+  for (const st of plan.steps) {
+    if (ids.has(st.id)) throw new Error(`plan ${plan.id}: step id ${st.id} appears twice`);
+    ids.add(st.id);
+  }
+  for (const opener of plan.steps.filter((st) => st.opensTarget)) {
+    for (const before of ['scrub-emails', 'disable-scheduled-tasks']) {
+      const i = index(before);
+      if (i < 0 || i > index(opener.id)) throw new Error(`plan ${plan.id}: ${opener.id} must come after ${before}`);
+    }
+  }
+}

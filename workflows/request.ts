@@ -1,0 +1,130 @@
+/**
+ * The clone request (SPEC §4): its shape, its defaults and its syntactic checks. Pure code,
+ * shared by the workflow (which re-checks what it is given) and the client (which refuses bad
+ * input before anything is started).
+ */
+
+export const PLAN_IDS = ['copy', 'restore', 'point-in-time'] as const;
+export type PlanId = (typeof PLAN_IDS)[number];
+
+export const TARGET_KINDS = ['sandbox', 'test'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+export const ATTACHMENT_MODULES = ['crm', 'sale', 'project', 'service'] as const;
+export type AttachmentModule = (typeof ATTACHMENT_MODULES)[number];
+/** Service attachments are large and rarely needed in a sandbox: opt-in only (seed 000, step 22). */
+export const DEFAULT_ATTACHMENT_MODULES: AttachmentModule[] = ['crm', 'sale', 'project'];
+
+export type DocumentsChoice = 'none' | 'all';
+
+export interface CloneRequest {
+  source: string;
+  target: string;
+  plan: PlanId;
+  /** null: take the kind the directory records for the target. */
+  targetKind: TargetKind | null;
+  mailDomain: string;
+  documents: DocumentsChoice;
+  attachmentModules: AttachmentModule[];
+  keepScheduledTasks: boolean;
+  enterRunningMode: boolean;
+  /** ISO-8601 instant, only for the `point-in-time` plan. */
+  pointInTime: string | null;
+  /** E-mail address told when the clone ends. */
+  requestedBy: string | null;
+}
+
+/** What a caller may send: the two tenant ids, everything else defaulted. */
+export type CloneRequestInput = Pick<CloneRequest, 'source' | 'target'> & Partial<Omit<CloneRequest, 'source' | 'target'>>;
+
+export class RequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+const TENANT_ID = /^[a-z][a-z0-9-]{1,40}$/;
+// A DNS name of at least two labels; no scheme, no '@', no trailing dot.
+const DOMAIN = /^(?=.{4,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const EMAIL = /^[^\s@<>",;]+@([a-z0-9-]+\.)+[a-z]{2,63}$/i;
+
+export function checkTenantId(what: string, value: unknown): string {
+  if (typeof value !== 'string' || !TENANT_ID.test(value)) {
+    throw new RequestError(
+      `${what} tenant id ${JSON.stringify(value)} is invalid: use 2-41 lower-case letters, digits and '-', starting with a letter`,
+    );
+  }
+  return value;
+}
+
+function oneOf<T extends string>(what: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new RequestError(`${what} ${JSON.stringify(value)} is invalid: expected one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function flag(what: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new RequestError(`${what} ${JSON.stringify(value)} is invalid: expected true or false`);
+  return value;
+}
+
+/** Apply defaults and check every field; the error names the bad value. */
+export function normalizeRequest(input: CloneRequestInput): CloneRequest {
+  if (input === null || typeof input !== 'object') throw new RequestError('the clone request must be an object');
+  const source = checkTenantId('source', input.source);
+  const target = checkTenantId('target', input.target);
+  if (source === target) throw new RequestError(`source and target are the same tenant (${JSON.stringify(source)}): a tenant cannot be cloned onto itself`);
+
+  const plan = oneOf('plan', input.plan ?? 'copy', PLAN_IDS);
+  const targetKind = input.targetKind == null ? null : oneOf('target kind', input.targetKind, TARGET_KINDS);
+
+  const mailDomain = typeof input.mailDomain === 'string' ? input.mailDomain.trim().toLowerCase() : input.mailDomain ?? 'mailinator.com';
+  if (typeof mailDomain !== 'string' || !DOMAIN.test(mailDomain)) {
+    throw new RequestError(`mail domain ${JSON.stringify(input.mailDomain)} is invalid: expected a domain name such as mailinator.com`);
+  }
+
+  const documents = oneOf('documents', input.documents ?? 'none', ['none', 'all'] as const);
+
+  const modules = input.attachmentModules ?? DEFAULT_ATTACHMENT_MODULES;
+  if (!Array.isArray(modules)) throw new RequestError(`attachment modules ${JSON.stringify(modules)} is invalid: expected a list`);
+  const attachmentModules = [...new Set(modules.map((m) => oneOf('attachment module', m, ATTACHMENT_MODULES)))].sort();
+
+  let pointInTime: string | null = null;
+  if (plan === 'point-in-time') {
+    if (typeof input.pointInTime !== 'string' || Number.isNaN(Date.parse(input.pointInTime))) {
+      throw new RequestError(`point in time ${JSON.stringify(input.pointInTime)} is invalid: the point-in-time plan needs an ISO-8601 instant`);
+    }
+    pointInTime = new Date(Date.parse(input.pointInTime)).toISOString();
+  } else if (input.pointInTime != null) {
+    throw new RequestError(`point in time ${JSON.stringify(input.pointInTime)} was given, but only the point-in-time plan uses one (plan is ${plan})`);
+  }
+
+  let requestedBy: string | null = null;
+  if (input.requestedBy != null) {
+    if (typeof input.requestedBy !== 'string' || !EMAIL.test(input.requestedBy)) {
+      throw new RequestError(`requested-by ${JSON.stringify(input.requestedBy)} is invalid: expected one e-mail address`);
+    }
+    requestedBy = input.requestedBy;
+  }
+
+  return {
+    source,
+    target,
+    plan,
+    targetKind,
+    mailDomain,
+    documents,
+    attachmentModules,
+    keepScheduledTasks: flag('keep scheduled tasks', input.keepScheduledTasks, false),
+    enterRunningMode: flag('enter running mode', input.enterRunningMode, true),
+    pointInTime,
+    requestedBy,
+  };
+}
+
+export function cloneWorkflowId(target: string): string {
+  return `clone-${target}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * The one signature every step activity has. A uniform contract keeps plans pure data: the
+ * workflow runs any list of steps without knowing what each does, and every fact a later step
+ * needs travels in `facts` (small, never secret) rather than in ad-hoc arguments.
+ */
+import type { CloneOutcome, StepStatus } from './messages';
+import type { CloneRequest, TargetKind } from './request';
+
+/** What the clone learned about its tenants; filled by `check-request` and later steps. */
+export interface CloneFacts {
+  targetKind: TargetKind;
+  sourceDatabase: string;
+  targetDatabase: string;
+  /** The old target database's name while it is set aside. */
+  setAsideDatabase: string;
+  /** Whether the old target database existed (a brand-new sandbox has none). */
+  targetHadDatabase: boolean;
+  sourceBaseUrl: string;
+  targetBaseUrl: string;
+  targetCompanyName: string;
+  targetSerial: string;
+  targetLicense: string;
+  sourceClusters: string[];
+  /** The target's state before the clone touched it, for reports now and rollback later. */
+  before: {
+    hostingMode: string;
+    clusters: string[];
+    directoryState: string;
+    mailRoutes: number;
+    mailboxes: string[];
+  };
+  testMailbox: string;
+}
+
+export interface StepInput {
+  stepId: string;
+  request: CloneRequest;
+  /** Empty for `check-request`, which computes it. */
+  facts: Partial<CloneFacts>;
+  /** Only for the step that runs after the plan: how it ended. */
+  ending?: { outcome: CloneOutcome; message: string | null; steps: { id: string; status: StepStatus }[] };
+}
+
+export interface StepOutput {
+  /** Facts to merge for later steps. */
+  facts?: Partial<CloneFacts>;
+  /** One line on what the step did, shown in `progress`. */
+  note?: string;
+  /** Set when the step found nothing to do for this request and did nothing. */
+  skipped?: string;
+}
+
+export type StepActivity = (input: StepInput) => Promise<StepOutput>;
