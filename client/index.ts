@@ -9,6 +9,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  isGrpcServiceError,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -60,6 +61,15 @@ export interface CloneSummary {
   step: string | null;
   startTime: Date;
   closeTime: Date | null;
+}
+
+/** A workflow that does not exist: the SDK says so as an error class or as gRPC NOT_FOUND, depending on the call. */
+const GRPC_NOT_FOUND = 5;
+function isNotFound(err: unknown): boolean {
+  if (err instanceof WorkflowNotFoundError) return true;
+  const cause = (err as { cause?: unknown })?.cause;
+  const grpc = isGrpcServiceError(err) ? err : isGrpcServiceError(cause) ? cause : null;
+  return grpc?.code === GRPC_NOT_FOUND;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -179,7 +189,7 @@ export class TenantCloneClient {
     try {
       return await this.handle(target).query(progressQuery);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new CloneNotFoundError(`no clone of ${target} was found`);
+      if (isNotFound(err)) throw new CloneNotFoundError(`no clone of ${target} was found`);
       throw err;
     }
   }
@@ -188,7 +198,7 @@ export class TenantCloneClient {
     try {
       return (await this.handle(target).describe()).status.name;
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new CloneNotFoundError(`no clone of ${target} was found`);
+      if (isNotFound(err)) throw new CloneNotFoundError(`no clone of ${target} was found`);
       throw err;
     }
   }
@@ -199,7 +209,7 @@ export class TenantCloneClient {
       const r = await this.handle(target).result();
       return { outcome: 'done', progress: r.progress };
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new CloneNotFoundError(`no clone of ${target} was found`);
+      if (isNotFound(err)) throw new CloneNotFoundError(`no clone of ${target} was found`);
       return describeFailure(err);
     }
   }

@@ -39,6 +39,9 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
+    // Heartbeats carry cancellation to a running step: send them often enough that a cancel
+    // (or a skipped document copy) takes effect in seconds, not at the heartbeat timeout.
+    maxHeartbeatThrottleInterval: '2 seconds',
     activities: createActivities({
       db,
       profile,

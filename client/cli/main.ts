@@ -20,7 +20,7 @@ import { watchClone } from './watch';
 class ExitError extends Error {
   constructor(
     message: string,
-    readonly code: 1 | 2,
+    readonly exitCode: 1 | 2,
   ) {
     super(message);
   }
@@ -158,14 +158,14 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    const e = err as Error & { code?: string; exitCode?: number };
-    if (e.code?.startsWith('commander.')) {
+    const e = err as Error & { code?: unknown; exitCode?: number };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       // commander already printed usage errors; help and version are not errors.
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? 0 : 2;
     }
     const bad = err instanceof RequestError || err instanceof CloneRefusedError || err instanceof CloneAlreadyRunningError || err instanceof CloneNotFoundError || err instanceof ServerUnreachableError;
     console.error(`tenant-clone: ${e.message.split('\n')[0]}`);
-    if (err instanceof ExitError) return err.code;
+    if (err instanceof ExitError) return err.exitCode;
     return bad ? 2 : 1;
   }
 }
