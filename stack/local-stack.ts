@@ -444,18 +444,21 @@ async function startMaildevService(o: { smtpPort: number; webPort: number; logDi
 }
 
 /**
- * Route SIGINT (Ctrl-C), SIGTERM and SIGHUP to `onStop` once; a second signal gives up waiting
- * and exits at once (the exit hook still signals the child services).
+ * Route SIGINT (Ctrl-C), SIGTERM and SIGHUP to `onStop` once; a later second signal gives up
+ * waiting and exits at once (the exit hook still signals the child services). One Ctrl-C often
+ * arrives twice within milliseconds: tsx relays it to this process when it is slow to
+ * acknowledge the copy the terminal sent it directly; that echo is not a second request.
  */
 export function onStopSignals(onStop: (signal: NodeJS.Signals) => void): void {
-  let received = false;
+  let firstAt = 0;
   const handler = (signal: NodeJS.Signals) => {
-    if (received) {
+    if (firstAt === 0) {
+      firstAt = Date.now();
+      onStop(signal);
+    } else if (Date.now() - firstAt > 1500) {
       console.error(`${signal} again: exiting without waiting for the services to stop`);
       process.exit(130);
     }
-    received = true;
-    onStop(signal);
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, handler);
 }

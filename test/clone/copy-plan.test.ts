@@ -154,12 +154,19 @@ describe('copy plan, end to end', { timeout: 10 * 60_000 }, () => {
     const desc = await handle.describe();
     assert.equal(await desc.staticSummary(), 'Clone acme → acme-sandbox (copy)');
     assert.deepEqual(desc.typedSearchAttributes.get(CloneStep), 'done');
+    // Current details (the Web UI's "Current Details"), read through Temporal's built-in metadata query.
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    assert.match(metadata.currentDetails ?? '', /Outcome: \*\*done\*\*/);
     const history = await handle.fetchHistory();
     const summaries = (history.events ?? [])
       .filter((e) => e.activityTaskScheduledEventAttributes)
       .map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary) : ''));
     assert.ok(summaries.includes("scrub-emails: Replacing all personal email domains with '@mailinator.com'"), summaries.join('\n'));
     assert.equal(summaries.length, progress.steps.length);
+    // Long steps reported their progress to the workflow (what `progress` and the UI show while they run).
+    const reports = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'stepProgress');
+    const reported = new Set(reports.map((e) => defaultPayloadConverter.fromPayload<{ stepId: string }>(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]).stepId));
+    for (const id of ['copy-database', 'scrub-emails', 'clone-templates']) assert.ok(reported.has(id), `${id} reported progress`);
     const raw = JSON.stringify(history);
     for (const secret of [stack.config.TENANT_LOGIN_PASSWORD, stack.config.WEBHOOK_SIGNING_SECRET]) {
       assert.equal(raw.includes(secret), false, 'a secret leaked into workflow history');
