@@ -21,7 +21,7 @@ import {
   skipOptionalDocumentsSignal,
   type CloneProgress,
 } from '../workflows/messages';
-import { cloneWorkflowId, normalizeRequest, RequestError, type CloneRequest, type CloneRequestInput } from '../workflows/request';
+import { cloneWorkflowId, normalizeRequest, type CloneRequest, type CloneRequestInput } from '../workflows/request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/search-attributes';
 import type { cloneTenant } from '../workflows';
 

@@ -70,10 +70,13 @@ async function main(): Promise<void> {
   } catch (err) {
     end = { outcome: 'failed', message: (err as Error).message };
   }
+  // Ctrl-C during the clone: the stack is going down under it; the clone stays in Temporal.
+  if (stopRequested) return;
   console.log(`\nClone ended in ${seconds(cloneStart)}: ${end.outcome}${end.outcome === 'done' ? '' : ` (${end.message})`}`);
 
   console.log('\nChecking the result on the real services:');
   const results = await runChecks(s, end, { expectedSerial, since: cloneStart });
+  if (stopRequested) return;
   const passed = results.every(Boolean);
   exitCode = passed ? 0 : 1;
 
@@ -117,6 +120,7 @@ async function runChecks(s: LocalStack, end: FinalOutcome, o: { expectedSerial: 
   ];
   const results: boolean[] = [];
   for (const [name, check] of checks) {
+    if (stopRequested) break;
     let outcome: string | true;
     try {
       outcome = await check();
@@ -163,6 +167,8 @@ function seconds(since: number): string {
 }
 
 main().catch(async (err: Error) => {
+  // Failures caused by services stopping under a Ctrl-C are not news.
+  if (stopRequested) return;
   console.error(err instanceof StackError ? `demo: ${err.message}` : `demo failed: ${err.stack ?? err.message}`);
   await shutdown(1);
 });

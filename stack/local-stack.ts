@@ -41,7 +41,7 @@ import { loadConfig, type Config } from '../worker/config';
 import { startStackAzurite } from './services/azurite';
 import { startMaildev } from './services/maildev';
 import { startPostgres, type RunningPostgres } from './services/postgres';
-import { assertPortFree, startChild, waitForPort, type Child } from './services/process';
+import { assertPortFree, type Child } from './services/process';
 import { startTemporalDev } from './services/temporal';
 import { DEMO, seedDemoWorld } from './seed/demo-world';
 
@@ -216,7 +216,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     // 4. maildev
     log(`maildev: SMTP on port ${ports.smtp}, inbox on ${ports.inbox}`);
-    child(await startMaildevService({ smtpPort: ports.smtp, webPort: ports.inbox, logDir }), 'maildev');
+    child(await startMaildev({ smtpPort: ports.smtp, webPort: ports.inbox, logDir }), 'maildev');
 
     // 5. Platform emulator, in this process, on its own database of the same server.
     const emulatorDbUrl = databaseUrl(adminUrl, EMULATOR_DATABASE);
@@ -421,34 +421,6 @@ function installWorkerRuntime(file: string): { close(): void } | null {
   return { close: () => out.end() };
 }
 
-/**
- * maildev 2.2.0 dies as soon as its SMTP server listens: lib/mailserver.js reads an undeclared
- * `host` (fixed in 2.2.1). On that version, run its CLI with the name defined; on any other,
- * the stack's usual maildev service.
- */
-async function startMaildevService(o: { smtpPort: number; webPort: number; logDir: string }): Promise<Child> {
-  const bin = require.resolve('maildev/bin/maildev');
-  const version = (require('maildev/package.json') as { version: string }).version;
-  if (version !== '2.2.0') return startMaildev(o);
-  const shim = `globalThis.host = undefined; process.argv.splice(1, 0, ${JSON.stringify(bin)}); require(${JSON.stringify(bin)});`;
-  const args = ['--ip', '127.0.0.1', '--smtp', String(o.smtpPort), '--web', String(o.webPort), '--silent'];
-  const child = startChild('maildev', process.execPath, ['-e', shim, '--', ...args], o.logDir);
-  try {
-    await waitForPort(o.smtpPort, child, 30_000);
-    await waitForPort(o.webPort, child, 30_000);
-  } catch (err) {
-    await child.stop();
-    throw err;
-  }
-  return child;
-}
-
-/**
- * Route SIGINT (Ctrl-C), SIGTERM and SIGHUP to `onStop` once; a later second signal gives up
- * waiting and exits at once (the exit hook still signals the child services). One Ctrl-C often
- * arrives twice within milliseconds: tsx relays it to this process when it is slow to
- * acknowledge the copy the terminal sent it directly; that echo is not a second request.
- */
 export function onStopSignals(onStop: (signal: NodeJS.Signals) => void): void {
   let firstAt = 0;
   const handler = (signal: NodeJS.Signals) => {

@@ -60,6 +60,8 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err: Error) => {
+  // Failures caused by services stopping under a Ctrl-C are not news.
+  if (stopRequested) return;
   console.error(err instanceof StackError ? `stack: ${err.message}` : `stack failed: ${err.stack ?? err.message}`);
   await shutdown(1);
 });
