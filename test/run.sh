@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
+[ -x node_modules/.bin/tsx ] || npm install --no-audit --no-fund
 
 # The Temporal CLI, installed once into the cache when it is not found (see temporal-dev.sh).
 TEMPORAL_CLI="$(bash ./temporal-dev.sh --print-path)"

@@ -1,4 +1,6 @@
 /** The Temporal dev server of the local stack, through temporal-dev.sh (which installs the CLI if needed). */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startChild, waitForPort, type Child } from './process';
 
@@ -15,4 +17,12 @@ export async function startTemporalDev(opts: { port: number; uiPort: number; dbF
   await waitForPort(opts.port, child, 15 * 60_000);
   await waitForPort(opts.uiPort, child, 60_000);
   return child;
+}
+
+/** Same search as temporal-dev.sh, so the stack can warn before a long first install. */
+export function temporalCliFound(env: NodeJS.ProcessEnv): boolean {
+  if (env.TEMPORAL_CLI) return true;
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) if (dir && existsSync(path.join(dir, 'temporal'))) return true;
+  const cache = env.TENANT_CLONE_CACHE || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tenant-clone');
+  return existsSync(path.join(cache, 'bin', 'temporal'));
 }
