@@ -18,7 +18,10 @@ if [ -z "${DATABASE_URL:-}" ]; then
   fifo="$(mktemp -u)"; mkfifo "$fifo"
   port="${TEST_PG_PORT:-54329}"
   rm -rf ".stack/test-pg-$port"
-  node_modules/.bin/tsx stack/postgres-main.ts "$port" ".stack/test-pg-$port" >"$fifo" &
+  # In its own session where setsid exists, so signals sent to its process group on shutdown
+  # do not reach this script.
+  detach=(); command -v setsid >/dev/null && detach=(setsid)
+  "${detach[@]}" node --import tsx stack/postgres-main.ts "$port" ".stack/test-pg-$port" >"$fifo" &
   pg_pid=$!
   read -r status url <"$fifo" || true
   rm -f "$fifo"

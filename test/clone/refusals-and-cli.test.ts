@@ -81,7 +81,7 @@ describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
 
   test('the command line: start --wait, status, list, and exit codes 0 / 1 / 2', async () => {
     const bad = await cli('start', 'acme', 'acme');
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, 2, JSON.stringify(bad));
     assert.match(bad.stderr, /^tenant-clone: source and target are the same tenant/);
     assert.equal(bad.stderr.trim().split('\n').length, 1);
 
