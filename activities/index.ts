@@ -12,6 +12,7 @@ import { checkRequestActivity } from './steps/check-request';
 import type { CrossSystemDeps } from './steps/deps';
 import { enterRunningModeActivity } from './steps/enter-running-mode';
 import { mailAndAppActivities } from './steps/mail-and-apps';
+import { rollbackActivities } from './steps/rollback';
 import { tenantIdentityActivities } from './steps/tenant-identity';
 
 export interface ActivityDeps extends CrossSystemDeps {
@@ -30,5 +31,6 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, StepA
     ...archiveActivities({ archives: deps.archives, client: deps.client, concurrency: deps.archiveConcurrency }),
     ...tenantIdentityActivities(deps),
     ...mailAndAppActivities(deps),
+    ...rollbackActivities(deps),
   };
 }

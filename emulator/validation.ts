@@ -6,6 +6,7 @@ const s = platformSchemas(true);
 
 const MAX_USERS = 100_000;
 const MAX_TASK_MS = 24 * 3600 * 1000;
+const MAX_MAIL_ENTRIES = 10_000;
 
 export const copyCustomerInfoBody = z.strictObject({ source: s.text });
 export const registerDatabaseBody = s.database;
@@ -19,6 +20,14 @@ export const clustersBody = z.strictObject({ clusters: s.clusters });
 export const recycleBody = z.strictObject({});
 
 export const mailboxBody = z.strictObject({ address: s.email });
+// Route addresses are unique per tenant exactly as stored, so what listRoutes returns can always
+// be sent back; mailbox addresses are unique case-insensitively across all tenants.
+export const setRoutesBody = z.strictObject({
+  routes: uniqueBy(z.array(s.mailRoute).max(MAX_MAIL_ENTRIES), (r) => r.address, ['address'], 'duplicates the address of entry'),
+});
+export const setMailboxesBody = z.strictObject({
+  mailboxes: uniqueBy(z.array(s.email).max(MAX_MAIL_ENTRIES), (a) => a.toLowerCase(), [], 'duplicates (case-insensitively) entry'),
+});
 
 export const partnerAppBody = s.partnerApp;
 export const taskBody = z.strictObject({ durationMs: z.number().int().min(0).max(MAX_TASK_MS).optional() });
@@ -48,15 +57,20 @@ export const tenantSeedBody = z.strictObject({
 export type ParsedTenantSeed = z.infer<typeof tenantSeedBody>;
 
 function uniqueLogins<T extends { login: string }>(schema: z.ZodType<T[]>) {
-  return schema.superRefine((users, ctx) => {
+  return uniqueBy(schema, (user) => user.login.toLowerCase(), ['login'], 'duplicates the login of entry');
+}
+
+/** Reject an entry whose `key` repeats an earlier one, naming both positions. */
+function uniqueBy<T>(schema: z.ZodType<T[]>, key: (entry: T) => string, field: string[], message: string) {
+  return schema.superRefine((entries, ctx) => {
     const seen = new Map<string, number>();
-    users.forEach((user, i) => {
-      const key = user.login.toLowerCase();
-      const first = seen.get(key);
+    entries.forEach((entry, i) => {
+      const k = key(entry);
+      const first = seen.get(k);
       if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [i, 'login'], message: `duplicates the login of entry [${first}]` });
+        ctx.addIssue({ code: 'custom', path: [i, ...field], message: `${message} [${first}]` });
       } else {
-        seen.set(key, i);
+        seen.set(k, i);
       }
     });
   });

@@ -29,10 +29,10 @@ import {
   type CloneResult,
   type StepProgress,
 } from './messages';
-import { PLANS, checkPlanOrder, skipReason, type ActivityName, type Plan, type PlanStep, type StepClass } from './plans';
+import { PLANS, checkPlanOrder, skipReason, type ActivityName, type CompensationName, type Plan, type PlanStep, type StepClass } from './plans';
 import { RequestError, normalizeRequest, type CloneRequest, type CloneRequestInput } from './request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from './search-attributes';
-import type { CloneFacts, StepActivity, StepInput, StepOutput } from './step-contract';
+import type { CloneFacts, StepActivity, StepInput, StepOutput, TargetBefore } from './step-contract';
 
 const NON_RETRYABLE = [CLONE_REFUSED, VERIFICATION_FAILED];
 
@@ -52,6 +52,16 @@ const OPTIONS: Record<StepClass, ActivityOptions> = {
     heartbeatTimeout: '1 minute',
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
   },
+};
+
+/**
+ * Compensations cannot be cancelled and must not give up easily: a target left half rolled
+ * back is worse than a slow rollback.
+ */
+const ROLLBACK_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 15 },
 };
 
 function refused(message: string): ApplicationFailure {
@@ -92,6 +102,7 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
   let outcome: CloneOutcome = 'running';
   let message: string | null = null;
   let facts: Partial<CloneFacts> = {};
+  let before: TargetBefore | null = null;
   let skipDocuments = false;
   let cancelReason: string | null = null;
   let documentScope: CancellationScope | null = null;
@@ -177,6 +188,7 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
         out = await activity(stepInput);
       }
       facts = { ...facts, ...out.facts };
+      if (out.before) before = out.before;
       st.status = out.skipped ? 'skipped' : 'done';
       st.percent = out.skipped ? null : 100;
       st.detail = out.skipped ?? out.note ?? null;
@@ -204,6 +216,41 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
     }
   };
 
+  /**
+   * Undo, in reverse order, every step that ran (the one that failed included: it may have
+   * done part of its work). Steps sharing one compensation are undone by one call.
+   */
+  const rollback = async (): Promise<{ complete: boolean; report: string }> => {
+    const touched = plan.steps.filter((step) => {
+      const st = progressOf(step.id);
+      return st.status === 'done' || (st.status === 'failed' && st.startedAt !== null);
+    });
+    const order: CompensationName[] = [];
+    for (const step of [...touched].reverse()) if (step.undo && !order.includes(step.undo)) order.push(step.undo);
+    if (before === null || order.length === 0) return { complete: true, report: 'Nothing was changed.' };
+    const notes: string[] = [];
+    for (const [i, undo] of order.entries()) {
+      upsertSearchAttributes([{ key: CloneStep, value: `rollback:${undo}` }]);
+      const compensate = proxyActivities<Record<CompensationName, StepActivity>>({ ...ROLLBACK_OPTIONS, summary: `rollback: ${undo}` })[undo];
+      try {
+        const out = await compensate({ stepId: `rollback:${undo}`, request, facts, before });
+        notes.push(out.note ?? undo);
+      } catch (err) {
+        const left = order.slice(i).join(', ');
+        return { complete: false, report: `Rollback incomplete: ${undo} failed (${rootCause(err).message}); not undone: ${left}. ${leftState(steps, facts)}` };
+      }
+      for (const step of touched) {
+        const st = progressOf(step.id);
+        if (step.undo === undo && st.status === 'done') {
+          st.status = 'compensated';
+          st.detail = `undone: ${notes[notes.length - 1]}`;
+        }
+      }
+      showDetails();
+    }
+    return { complete: true, report: `Rolled back: ${notes.join('; ')}.` };
+  };
+
   let failure: unknown = null;
   try {
     await mainScope.run(async () => {
@@ -222,15 +269,19 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
     outcome = 'done';
   } catch (err) {
     failure = err;
-    if (isCancellation(err)) {
-      outcome = 'cancelled';
-      message = `${cancelReason === null ? 'cancelled from Temporal' : `cancelled: ${cancelReason}`}. ${leftState(steps, facts)}`;
-    } else {
-      outcome = 'failed';
-      const failed = steps.find((st) => st.status === 'failed');
-      const cause = rootCause(err);
-      message = `${cause.type === CLONE_REFUSED ? 'refused' : `${failed?.id ?? 'a step'} failed`}: ${cause.message}. ${leftState(steps, facts)}`;
-    }
+    const cause = rootCause(err);
+    const why = isCancellation(err)
+      ? cancelReason === null
+        ? 'cancelled from Temporal'
+        : `cancelled: ${cancelReason}`
+      : `${cause.type === CLONE_REFUSED ? 'refused' : `${steps.find((st) => st.status === 'failed')?.id ?? 'a step'} failed`}: ${cause.message}`;
+    outcome = isCancellation(err) ? 'cancelled' : 'failed';
+    message = why;
+    showDetails();
+    const rolledBack = await CancellationScope.nonCancellable(() => rollback());
+    message = `${why}. ${rolledBack.report}`;
+    // A rollback that could not finish is a failure whatever started it: someone must look.
+    if (!rolledBack.complete) outcome = 'failed';
   }
 
   // The requester is told however the clone ended, even when it was cancelled.
@@ -257,10 +308,9 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
   throw ApplicationFailure.create({ type: cause.type ?? 'CloneFailed', message: message!, nonRetryable: true });
 }
 
-/** What a stopped clone leaves behind (until rollback lands, issue 3): said plainly. */
+/** What a clone whose rollback could not finish leaves behind, said plainly for the operator. */
 function leftState(steps: StepProgress[], facts: Partial<CloneFacts>): string {
   const done = (id: string) => steps.find((st) => st.id === id)?.status === 'done';
-  if (!steps.some((st) => st.status === 'done' && st.id !== 'check-request')) return 'Nothing was changed.';
   const parts: string[] = [];
   if (done('enter-running-mode')) parts.push('the target is in running mode');
   else if (done('enter-maintenance')) parts.push('the target is left offline in maintenance mode');

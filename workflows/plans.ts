@@ -49,7 +49,17 @@ export type ActivityName =
   | 'enterRunningMode'
   | 'waitHostingOperations'
   | 'dropSetAsideDatabase'
-  | 'notifyRequester';
+  | 'notifyRequester'
+  | CompensationName;
+
+/** Activities that put back part of the target as it was before the clone (rollback). */
+export type CompensationName =
+  | 'restoreOldDatabase'
+  | 'restoreHostingMode'
+  | 'restoreClusters'
+  | 'restoreMailRoutes'
+  | 'restoreMailboxes'
+  | 'restoreDirectory';
 
 /** Why a step may be left out for a given request. */
 export type StepCondition = 'documents' | 'attachments' | 'scheduled-tasks' | 'running-mode';
@@ -65,6 +75,12 @@ export interface PlanStep {
   condition?: StepCondition;
   /** Opens the target to its users: guarded by the safety invariants (SPEC §4). */
   opensTarget?: boolean;
+  /**
+   * The compensation that undoes this step's effect on a cancel or failure. Several steps
+   * share one (every database step is undone by putting the old database back); steps whose
+   * effect cannot be taken back (archive copies, sent webhooks) have none.
+   */
+  undo?: CompensationName;
 }
 
 export interface Plan {
@@ -82,6 +98,9 @@ const s = (id: string, activity: ActivityName, title: string, cls: StepClass = '
   ...extra,
 });
 
+const DB: Partial<PlanStep> = { undo: 'restoreOldDatabase' };
+const DIRECTORY: Partial<PlanStep> = { undo: 'restoreDirectory' };
+
 const notifyRequester = s('notify-requester', 'notifyRequester', 'Tell the requester how the clone ended');
 
 /** Seed 002 (version 10): the 33 steps of the copy-based clone, in their order. */
@@ -89,40 +108,40 @@ export const copyPlan: Plan = {
   id: 'copy',
   steps: [
     s('check-request', 'checkRequest', 'Check the request against the directory (nothing is touched before this passes)'),
-    s('enter-maintenance', 'enterMaintenance', 'Wait for customer tasks to complete and enter offline maintenance mode', 'wait'),
+    s('enter-maintenance', 'enterMaintenance', 'Wait for customer tasks to complete and enter offline maintenance mode', 'wait', { undo: 'restoreHostingMode' }),
     s('wait-customer-tasks', 'waitCustomerTasks', 'Wait for customer task to complete', 'wait'),
-    s('connect-clusters', 'connectClusters', 'Connecting customer to old clusters'),
-    s('remove-mail-routes', 'removeMailRoutes', 'Remove mail routes'),
-    s('set-aside-database', 'setAsideDatabase', 'Drop database (set aside for rollback; dropped only after success)'),
-    s('create-database', 'createDatabase', 'Create customer database'),
-    s('create-sql-login', 'createSqlLogin', 'Create SQL login'),
-    s('copy-database', 'copyDatabase', 'Copy customer database from source to target', 'long'),
-    s('prepare-database', 'prepareDatabase', 'Prepare cloned database for target customer'),
+    s('connect-clusters', 'connectClusters', 'Connecting customer to old clusters', 'wait', { undo: 'restoreClusters' }),
+    s('remove-mail-routes', 'removeMailRoutes', 'Remove mail routes', 'quick', { undo: 'restoreMailRoutes' }),
+    s('set-aside-database', 'setAsideDatabase', 'Drop database (set aside for rollback; dropped only after success)', 'quick', DB),
+    s('create-database', 'createDatabase', 'Create customer database', 'quick', DB),
+    s('create-sql-login', 'createSqlLogin', 'Create SQL login', 'quick', DB),
+    s('copy-database', 'copyDatabase', 'Copy customer database from source to target', 'long', DB),
+    s('prepare-database', 'prepareDatabase', 'Prepare cloned database for target customer', 'quick', DB),
     // Seed 002 creates the login twice: the copy brings the source's grants, so the target's
     // login is made owner again after the database has been prepared.
-    s('recreate-sql-login', 'createSqlLogin', 'Create SQL login (again, after the copy)'),
-    s('disable-scheduled-tasks', 'disableScheduledTasks', 'Disable scheduled tasks', 'quick', { condition: 'scheduled-tasks' }),
-    s('fix-system-users', 'fixSystemUsers', 'Fix system users'),
-    s('scrub-emails', 'scrubEmails', "Replacing all personal email domains with '@mailinator.com'", 'long'),
-    s('register-directory', 'registerDirectory', 'Register customer in SuperID'),
-    s('replace-test-environment', 'replaceTestEnvironment', 'Replace test environment in SuperID'),
+    s('recreate-sql-login', 'createSqlLogin', 'Create SQL login (again, after the copy)', 'quick', DB),
+    s('disable-scheduled-tasks', 'disableScheduledTasks', 'Disable scheduled tasks', 'quick', { ...DB, condition: 'scheduled-tasks' }),
+    s('fix-system-users', 'fixSystemUsers', 'Fix system users', 'quick', DB),
+    s('scrub-emails', 'scrubEmails', "Replacing all personal email domains with '@mailinator.com'", 'long', DB),
+    s('register-directory', 'registerDirectory', 'Register customer in SuperID', 'quick', DIRECTORY),
+    s('replace-test-environment', 'replaceTestEnvironment', 'Replace test environment in SuperID', 'quick', DIRECTORY),
     s('clone-templates', 'cloneTemplates', 'Clone Azure templates from source', 'long'),
-    s('provision-mail', 'provisionMail', 'Verify or provision mail service'),
-    s('set-query-permissions', 'setQueryPermissions', 'Set database permissions for customer query'),
+    s('provision-mail', 'provisionMail', 'Verify or provision mail service', 'quick', { undo: 'restoreMailboxes' }),
+    s('set-query-permissions', 'setQueryPermissions', 'Set database permissions for customer query', 'quick', DB),
     s('recycle', 'recycle', 'Recycle customer', 'wait'),
-    s('change-serial', 'changeSerial', 'Change serial number to Test Env - COMPANY/SERIAL'),
-    s('directory-in-migration', 'setDirectoryInMigration', 'Set SuperID tenant state to In migration'),
-    s('assign-user-plans', 'assignUserPlans', 'Assign user plans'),
-    s('sync-directory-users', 'syncDirectoryUsers', 'Sync customer SuperID users'),
-    s('directory-normal', 'setDirectoryNormal', 'Set SuperID tenant state to Normal'),
-    s('create-partner-system-users', 'createPartnerSystemUsers', 'Create partner system users from app authorizations'),
-    s('update-company-info', 'updateCompanyInfo', 'Update company info and license'),
+    s('change-serial', 'changeSerial', 'Change serial number to Test Env - COMPANY/SERIAL', 'quick', DB),
+    s('directory-in-migration', 'setDirectoryInMigration', 'Set SuperID tenant state to In migration', 'quick', DIRECTORY),
+    s('assign-user-plans', 'assignUserPlans', 'Assign user plans', 'quick', DB),
+    s('sync-directory-users', 'syncDirectoryUsers', 'Sync customer SuperID users', 'quick', DIRECTORY),
+    s('directory-normal', 'setDirectoryNormal', 'Set SuperID tenant state to Normal', 'quick', DIRECTORY),
+    s('create-partner-system-users', 'createPartnerSystemUsers', 'Create partner system users from app authorizations', 'quick', DB),
+    s('update-company-info', 'updateCompanyInfo', 'Update company info and license', 'quick', DIRECTORY),
     s('clone-documents-azure', 'cloneDocumentsAzure', 'Clone Azure documents (optional)', 'long', { optionalDocuments: true, condition: 'documents' }),
     s('clone-documents-soarc', 'cloneDocumentsSoarc', 'Clone SoArc documents (optional)', 'long', { optionalDocuments: true, condition: 'documents' }),
     s('clone-attachments-azure', 'cloneAttachmentsAzure', 'Clone all Azure attachments or EjPackages', 'long', { condition: 'attachments' }),
     s('clone-attachments-soarc', 'cloneAttachmentsSoarc', 'Clone SoArc attachments', 'long', { condition: 'attachments' }),
     s('notify-apps', 'notifyApps', 'Notify apps about changing state with BackupRestored'),
-    s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', { condition: 'running-mode', opensTarget: true }),
+    s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', { condition: 'running-mode', opensTarget: true, undo: 'restoreHostingMode' }),
     s('wait-hosting-operations', 'waitHostingOperations', "Wait for customer's IIS ApplicationHost.config operations", 'wait'),
     s('drop-set-aside-database', 'dropSetAsideDatabase', 'Drop the old target database set aside at the start'),
   ],

@@ -21,15 +21,23 @@ export interface CloneFacts {
   targetSerial: string;
   targetLicense: string;
   sourceClusters: string[];
-  /** The target's state before the clone touched it, for reports now and rollback later. */
-  before: {
-    hostingMode: string;
-    clusters: string[];
-    directoryState: string;
-    mailRoutes: number;
-    mailboxes: string[];
-  };
   testMailbox: string;
+}
+
+/**
+ * The target's platform state before the clone touched it: what a rollback puts back. Kept
+ * out of `facts` so it does not travel with every step, only to the compensations.
+ */
+export interface TargetBefore {
+  hostingMode: 'running' | 'maintenance';
+  clusters: string[];
+  directoryState: 'Normal' | 'InMigration';
+  routes: { address: string; destination: string }[];
+  mailboxes: string[];
+  testEnvironmentOf: string | null;
+  registeredDatabase: string | null;
+  users: { login: string; email: string | null; plan: string | null; enabled: boolean }[];
+  company: { companyName: string; serial: string; license: string };
 }
 
 export interface StepInput {
@@ -37,6 +45,8 @@ export interface StepInput {
   request: CloneRequest;
   /** Empty for `check-request`, which computes it. */
   facts: Partial<CloneFacts>;
+  /** Only for compensations: the state to return to. */
+  before?: TargetBefore;
   /** Only for the step that runs after the plan: how it ended. */
   ending?: { outcome: CloneOutcome; message: string | null; steps: { id: string; status: StepStatus }[] };
 }
@@ -48,6 +58,8 @@ export interface StepOutput {
   note?: string;
   /** Set when the step found nothing to do for this request and did nothing. */
   skipped?: string;
+  /** Only from `check-request`: the target's state before the clone. */
+  before?: TargetBefore;
 }
 
 export type StepActivity = (input: StepInput) => Promise<StepOutput>;

@@ -30,6 +30,16 @@ export class HttpMailService implements MailService {
   async replaceMailboxes(tenant: string, address: string): Promise<void> {
     await this.http.put(tenantPath(tenant, 'mailboxes'), { address });
   }
+
+  async setRoutes(tenant: string, routes: MailRoute[]): Promise<void> {
+    // Only the contract's fields: a caller's object with extras would be a 400, not a silent copy.
+    const body = routes.map(({ address, destination }) => ({ address, destination }));
+    await this.http.put(tenantPath(tenant, 'routes'), { routes: body });
+  }
+
+  async setMailboxes(tenant: string, addresses: string[]): Promise<void> {
+    await this.http.put(tenantPath(tenant, 'mailbox-set'), { mailboxes: addresses });
+  }
 }
 
 function tenantPath(id: string, sub: string): string {

@@ -83,6 +83,10 @@ export interface MailService {
   listMailboxes(tenant: string): Promise<string[]>;
   /** Delete every mailbox of the tenant and create exactly `address`. Idempotent. */
   replaceMailboxes(tenant: string, address: string): Promise<void>;
+  /** Make the tenant's inbound routes exactly `routes` (used to roll a clone back). Idempotent. */
+  setRoutes(tenant: string, routes: MailRoute[]): Promise<void>;
+  /** Make the tenant's mailboxes exactly `addresses` (used to roll a clone back). Idempotent. */
+  setMailboxes(tenant: string, addresses: string[]): Promise<void>;
 }
 
 export interface PartnerApp {

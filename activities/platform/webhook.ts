@@ -68,6 +68,22 @@ export function verifyWebhook(
   });
 }
 
+/** A webhook receiver answered with a non-2xx status. */
+export class WebhookRejectedError extends Error {
+  override name = 'WebhookRejectedError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+
+  /** 4xx other than 408/429 will be answered again the same way: retrying does not help. */
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
+  }
+}
+
 /** POST `payload` as JSON with a fresh signature; a non-2xx answer is an error. */
 export async function postSignedWebhook(
   url: string,
@@ -104,7 +120,7 @@ export async function postSignedWebhook(
   }
   const text = await response.text().catch(() => '');
   if (!response.ok) {
-    throw new Error(`webhook POST ${url} answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 300)}` : ''}`);
+    throw new WebhookRejectedError(`webhook POST ${url} answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 300)}` : ''}`, response.status);
   }
   return { status: response.status };
 }

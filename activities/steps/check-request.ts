@@ -35,14 +35,26 @@ export function checkRequestActivity({ db, directory, hosting, mailService }: Cr
     if (size > tgt.capacityMb * 1024 * 1024) {
       throw refuse(`source database is ${(size / 1048576).toFixed(0)} MB, more than the ${tgt.capacityMb} MB capacity of ${target}`);
     }
-    const [srcHosting, tgtHosting, routes, mailboxes, hadDatabase] = await Promise.all([
+    const [srcHosting, tgtHosting, routes, mailboxes, users, hadDatabase] = await Promise.all([
       hosting.getState(source),
       hosting.getState(target),
       mailService.listRoutes(target),
       mailService.listMailboxes(target),
+      directory.listUsers(target),
       db.exists(tgt.database.name),
     ]);
     return {
+      before: {
+        hostingMode: tgtHosting.mode,
+        clusters: tgtHosting.clusters,
+        directoryState: tgt.state,
+        routes,
+        mailboxes,
+        testEnvironmentOf: tgt.testEnvironmentOf,
+        registeredDatabase: tgt.registeredDatabase,
+        users,
+        company: { companyName: tgt.companyName, serial: tgt.serial, license: tgt.license },
+      },
       facts: {
         targetKind: tgt.kind === 'test' ? 'test' : 'sandbox',
         sourceDatabase: src.database.name,
@@ -55,13 +67,6 @@ export function checkRequestActivity({ db, directory, hosting, mailService }: Cr
         targetSerial: tgt.serial,
         targetLicense: tgt.license,
         sourceClusters: srcHosting.clusters,
-        before: {
-          hostingMode: tgtHosting.mode,
-          clusters: tgtHosting.clusters,
-          directoryState: tgt.state,
-          mailRoutes: routes.length,
-          mailboxes,
-        },
         testMailbox: `${target}@${mailDomain}`,
       },
       note: `${source} (${(size / 1048576).toFixed(1)} MB) → ${tgt.kind} ${target}: accepted`,

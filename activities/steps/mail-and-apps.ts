@@ -1,7 +1,8 @@
 /** Steps that reach people or partner apps: the test mailbox, app webhooks, the requester. */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
-import { postSignedWebhook } from '../platform/webhook';
+import { postSignedWebhook, WebhookRejectedError } from '../platform/webhook';
 import { need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
 
@@ -43,11 +44,15 @@ export function mailAndAppActivities({ db, mailService, partnerApps, mailer, web
           continue;
         }
         // eventId is stable across retries so an app can drop a duplicate delivery.
-        await postSignedWebhook(
-          app.webhookUrl,
-          { event: 'BackupRestored', eventId: `${cloneRun}/${auth.appId}`, tenant: target, source, state: 'BackupRestored' },
-          webhookSecret,
-        );
+        const event = { event: 'BackupRestored', eventId: `${cloneRun}/${auth.appId}`, tenant: target, source, state: 'BackupRestored' };
+        try {
+          await postSignedWebhook(app.webhookUrl, event, webhookSecret);
+        } catch (err) {
+          if (err instanceof WebhookRejectedError && err.permanent) {
+            throw ApplicationFailure.nonRetryable(`${app.name} rejected the BackupRestored notification: ${err.message}`, 'WebhookRejected');
+          }
+          throw err;
+        }
         notified.push(app.name);
       }
       return { note: `notified ${notified.join(', ') || 'no app'}${unknown.length ? `; unknown to the app registry: ${unknown.join(', ')}` : ''}` };

@@ -32,6 +32,7 @@ function tenant(id: string, extra: Partial<TenantSeed> & Pick<TenantSeed, 'kind'
     appVersion: '10.4.2',
     capacityMb: 20_000,
     database: { engine: 'postgres', name: tenantDatabaseName(id) },
+    registeredDatabase: tenantDatabaseName(id),
     baseUrl: baseUrl(id),
     ...extra,
   };

@@ -62,7 +62,7 @@ describe('platform REST contract', () => {
       ...adapterMethods(HttpMailService),
       ...adapterMethods(HttpPartnerApps),
     ];
-    assert.equal(expected.length, 17, 'Directory 8 + Hosting 4 + MailService 4 + PartnerApps 1');
+    assert.equal(expected.length, 19, 'Directory 8 + Hosting 4 + MailService 6 + PartnerApps 1');
     for (const name of expected) assert.ok(ids.has(name), `openapi.yaml has no operation ${name}`);
   });
 
