@@ -13,11 +13,10 @@ import { DEFAULT_PROFILE_PATH } from '../../activities/database/profile';
 import { setAsideName } from '../../activities/steps/check-request';
 import { DEMO } from '../../stack/seed/demo-world';
 import { DEFAULT_APP_AUTHORIZATIONS } from '../../stack/seed/tenant-data';
-import type { CloneProgress } from '../../workflows/messages';
 import { startCloneStack, type CloneStack } from '../support/clone-stack';
+import { waitForStep } from '../support/progress';
 
 const TARGET_DB = 'tenant_acme_sandbox';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Everything a rollback must put back (recycles cannot be taken back and are left out). */
 async function targetState(stack: CloneStack) {
@@ -32,18 +31,6 @@ async function targetState(stack: CloneStack) {
   };
 }
 
-async function waitForStep(stack: CloneStack, id: string): Promise<CloneProgress> {
-  const until = Date.now() + 120_000;
-  for (;;) {
-    const p = await stack.client.progress(DEMO.target);
-    if (p.steps.some((st) => st.id === id && st.status === 'running')) return p;
-    if (p.outcome !== 'running' || p.steps.some((st) => st.id === id && st.status !== 'pending')) {
-      throw new Error(`${id} was not seen running (it is ${p.steps.find((st) => st.id === id)?.status}; clone ${p.outcome})`);
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${id}`);
-    await sleep(25);
-  }
-}
 
 describe('rollback', { timeout: 15 * 60_000 }, () => {
   let stack: CloneStack;

@@ -8,22 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CloneAlreadyRunningError } from '../../client';
 import { DEMO } from '../../stack/seed/demo-world';
-import type { CloneProgress } from '../../workflows/messages';
 import { startCloneStack, type CloneStack } from '../support/clone-stack';
+import { waitForStep } from '../support/progress';
 
 const TARGET_DB = 'tenant_acme_sandbox';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitForStep(stack: CloneStack, id: string, statuses: string[]): Promise<CloneProgress> {
-  const until = Date.now() + 60_000;
-  for (;;) {
-    const p = await stack.client.progress(DEMO.target);
-    if (p.steps.some((st) => st.id === id && statuses.includes(st.status))) return p;
-    if (p.outcome !== 'running') throw new Error(`clone ended (${p.outcome}) before ${id} was ${statuses.join('/')}`);
-    if (Date.now() > until) throw new Error(`timed out waiting for ${id}`);
-    await sleep(50);
-  }
-}
 
 describe('signals and cancellation', { timeout: 10 * 60_000 }, () => {
   let stack: CloneStack;

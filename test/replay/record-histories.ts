@@ -1,0 +1,67 @@
+/**
+ * Records the histories the replay test runs: one clone per way a clone can end, on real
+ * services. Run after a deliberate, versioned workflow change (see the README):
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run record-histories
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { DEMO } from '../../stack/seed/demo-world';
+import { DEFAULT_APP_AUTHORIZATIONS } from '../../stack/seed/tenant-data';
+import { startCloneStack, type CloneStack } from '../support/clone-stack';
+import { waitForStep } from '../support/progress';
+import { temporalCliPath } from '../support/temporal';
+
+const DIR = path.join(__dirname, 'histories');
+
+const scenarios: Record<string, (stack: CloneStack) => Promise<void>> = {
+  'copy-done': async (stack) => {
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, documents: 'all', requestedBy: 'ops@acme.example' });
+  },
+  'copy-skip-documents': async (stack) => {
+    await stack.reseed({ taskDurationMs: 1500 });
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, documents: 'all' });
+    await stack.client.skipDocuments(DEMO.target);
+  },
+  'copy-cancelled-rolled-back': async (stack) => {
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, requestedBy: 'ops@acme.example' });
+    await waitForStep(stack, 'set-aside-database', ['done']);
+    await stack.client.cancel(DEMO.target, 'recorded for the replay test');
+  },
+  'copy-temporal-cancelled': async (stack) => {
+    await stack.reseed({ taskDurationMs: 3000 });
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+    await waitForStep(stack, 'enter-maintenance');
+    await stack.client.handle(DEMO.target).cancel();
+  },
+  'copy-failed-rolled-back': async (stack) => {
+    await stack.admin.failNextDeliveries(DEFAULT_APP_AUTHORIZATIONS[0].appId, 1, 400);
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+  },
+  'copy-refused': async (stack) => {
+    await stack.client.start({ source: DEMO.target, target: DEMO.source }).catch(() => undefined);
+  },
+};
+
+async function main() {
+  const stack = await startCloneStack();
+  try {
+    for (const [name, run] of Object.entries(scenarios)) {
+      await stack.reseed({ taskDurationMs: 100 });
+      await run(stack);
+      const target = name === 'copy-refused' ? DEMO.source : DEMO.target;
+      const end = await stack.client.result(target);
+      // The CLI's JSON is the standard history format (what the Web UI downloads, too).
+      const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--workflow-id', `clone-${target}`, '--address', stack.env.address, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      writeFileSync(path.join(DIR, `${name}.json`), json);
+      console.log(`${name}: ${end.outcome}, ${JSON.parse(json).events.length} events`);
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
