@@ -41,6 +41,11 @@ export class StepReporter<C = unknown> {
     return details?.checkpoint;
   }
 
+  /** The clone's workflow run: scopes checkpoints kept outside Temporal to this clone. */
+  get runId(): string | undefined {
+    return this.ctx.info.workflowExecution?.runId;
+  }
+
   get signal(): AbortSignal {
     return this.ctx.cancellationSignal;
   }

@@ -12,16 +12,15 @@ TEMPORAL_CLI="$(bash ./temporal-dev.sh --print-path)"
 export TEMPORAL_CLI
 
 pg_pid=""
-cleanup() { [ -n "$pg_pid" ] && kill "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null; true; }
+# `wait` answers 143 for a server stopped by SIGTERM: under `set -e` that must not become the
+# script's exit status, which is the test run's.
+cleanup() { if [ -n "$pg_pid" ]; then kill "$pg_pid" 2>/dev/null || true; wait "$pg_pid" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 if [ -z "${DATABASE_URL:-}" ]; then
   fifo="$(mktemp -u)"; mkfifo "$fifo"
   port="${TEST_PG_PORT:-54329}"
   rm -rf ".stack/test-pg-$port"
-  # In its own session where setsid exists, so signals sent to its process group on shutdown
-  # do not reach this script.
-  detach=(); command -v setsid >/dev/null && detach=(setsid)
-  "${detach[@]}" node --import tsx stack/postgres-main.ts "$port" ".stack/test-pg-$port" >"$fifo" &
+  node --import tsx stack/postgres-main.ts "$port" ".stack/test-pg-$port" >"$fifo" &
   pg_pid=$!
   read -r status url <"$fifo" || true
   rm -f "$fifo"

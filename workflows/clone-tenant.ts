@@ -36,7 +36,7 @@ import type { CloneFacts, StepActivity, StepInput, StepOutput, TargetBefore } fr
 
 const NON_RETRYABLE = [CLONE_REFUSED, VERIFICATION_FAILED];
 
-/** Per-class timeouts and retries. Long steps heartbeat, so a lost worker is noticed in a minute. */
+/** Per-class timeouts and retries. Long steps heartbeat, so a lost worker is noticed in 30 s. */
 const OPTIONS: Record<StepClass, ActivityOptions> = {
   quick: {
     startToCloseTimeout: '2 minutes',
@@ -49,7 +49,7 @@ const OPTIONS: Record<StepClass, ActivityOptions> = {
   },
   long: {
     startToCloseTimeout: '12 hours',
-    heartbeatTimeout: '1 minute',
+    heartbeatTimeout: '30s',
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
   },
 };

@@ -96,6 +96,7 @@ export function databaseActivities({ db, profile, client, queryRole, copyJobs }:
         sandboxDomain: domain,
         batchSize: profile.emails.batchSize,
         checkpoint: from,
+        runId: reporter.runId,
         signal: reporter.signal,
         onBatch: (checkpoint, p) => reporter.report(p.percent, p.detail, checkpoint),
       });

@@ -37,6 +37,12 @@ export interface ScrubOptions {
   batchSize?: number;
   /** Resume point from a previous attempt's heartbeat. */
   checkpoint?: ScrubCheckpoint;
+  /**
+   * Identifies this scrub (the clone's run). With it, the engine also commits the checkpoint
+   * with each batch, and a resumed scrub of the same run starts exactly after the last
+   * committed batch: no batch is done twice.
+   */
+  runId?: string;
   /** Called after each committed batch with the new checkpoint; the caller heartbeats it. */
   onBatch?: (checkpoint: ScrubCheckpoint, p: { percent: number; detail: string }) => void;
   signal?: AbortSignal;

@@ -330,6 +330,37 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       assert.equal((await engine.verifyEmails(b, profile, SANDBOX)).total, 0);
     });
 
+    test('with a run id, a crashed scrub resumes after its last committed batch even without a heartbeat, and redoes none', async () => {
+      const a = await seed('c_durable_a');
+      const b = await seed('c_durable_b');
+      const whole = await engine.scrubEmails(a, profile, { sandboxDomain: SANDBOX, batchSize: 150, runId: 'run-1' });
+
+      let seen = 0;
+      await assert.rejects(
+        engine.scrubEmails(b, profile, {
+          sandboxDomain: SANDBOX,
+          batchSize: 150,
+          runId: 'run-1',
+          // The heartbeat of batch 3 never leaves the dying worker: only the database knows it.
+          onBatch: () => {
+            if (++seen === 3) throw new Error('worker killed');
+          },
+        }),
+        /worker killed/,
+      );
+      let ranAfterResume = 0;
+      const resumed = await engine.scrubEmails(b, profile, { sandboxDomain: SANDBOX, batchSize: 150, runId: 'run-1', onBatch: () => void ranAfterResume++ });
+      assert.equal(ranAfterResume, whole.batches - 3, 'the resumed scrub ran only the batches not yet committed');
+      assert.equal(resumed.batches, whole.batches);
+      assert.equal(resumed.rewritten, whole.rewritten);
+      assert.deepEqual(byTable(await engine.checksum(b)), byTable(await engine.checksum(a)));
+
+      // Another run (e.g. a re-clone, or a copy of a database that was itself scrubbed) starts over.
+      const other = await engine.scrubEmails(b, profile, { sandboxDomain: SANDBOX, batchSize: 150, runId: 'run-2' });
+      assert.equal(other.batches, whole.batches);
+      assert.equal(other.rewritten, 0);
+    });
+
     test('checksum sees a one-value change', async () => {
       const db = await seed('c_sum', { persons: 20 });
       const before = byTable(await engine.checksum(db));

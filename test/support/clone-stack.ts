@@ -3,7 +3,12 @@
  * (DATABASE_URL), Azurite, an SMTP server, the platform emulator over HTTP, the demo world
  * seeded into them, and a worker built from configuration exactly as in production.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startTemporalDev } from '../../stack/services/temporal';
 import { TenantCloneClient } from '../../client';
 import { AzureBlobArchives } from '../../activities/archive/azure-blob';
 import { PostgresTenantDatabase } from '../../activities/database/postgres/engine';
@@ -18,8 +23,21 @@ import { adminUrl } from './postgres';
 import { startSmtpCapture, type SmtpCapture } from './smtp';
 import { startTemporal } from './temporal';
 
+/** The Temporal server of a stack: ephemeral, or persisted to a file so it can be restarted. */
+export interface TemporalServer {
+  address: string;
+  teardown(): Promise<void>;
+  /** Stop the server and start it again on the same port and state file (persistent only). */
+  restart(): Promise<void>;
+}
+
+export interface CloneStackOptions {
+  /** A dev server persisting to a file (temporal-dev.sh), so a test can restart it. */
+  persistentTemporal?: boolean;
+}
+
 export interface CloneStack {
-  env: TestWorkflowEnvironment;
+  env: TemporalServer;
   client: TenantCloneClient;
   admin: EmulatorAdmin;
   archives: AzureBlobArchives;
@@ -36,12 +54,49 @@ export interface CloneStack {
   reseed(opts?: { persons?: number; documents?: number; taskDurationMs?: number }): Promise<void>;
   /** Stop the worker and start another (e.g. with other configuration). */
   restartWorker(overrides?: Partial<Record<keyof Config, string>>): Promise<void>;
+  /** Stop the in-process worker (e.g. to run workers as separate processes instead). */
+  stopWorker(): Promise<void>;
+  /** A worker as its own process (`worker/main.ts`), configured like the in-process one; it can be SIGKILLed. */
+  spawnWorker(overrides?: Partial<Record<keyof Config, string>>): Promise<ChildProcess>;
   stop(): Promise<void>;
 }
 
-export async function startCloneStack(): Promise<CloneStack> {
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startTemporalServer(persistent: boolean): Promise<TemporalServer> {
+  if (!persistent) {
+    const env = await startTemporal();
+    return {
+      address: env.address,
+      teardown: () => env.teardown(),
+      restart: () => Promise.reject(new Error('the ephemeral test server cannot be restarted: use persistentTemporal')),
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'tc-temporal-'));
+  const opts = { port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, 'temporal.db'), logDir: dir };
+  let child = await startTemporalDev(opts);
+  return {
+    address: `127.0.0.1:${opts.port}`,
+    teardown: () => child.stop(),
+    async restart() {
+      await child.stop();
+      child = await startTemporalDev(opts);
+    },
+  };
+}
+
+export async function startCloneStack(options: CloneStackOptions = {}): Promise<CloneStack> {
   const pgUrl = adminUrl();
-  const started = await Promise.allSettled([startTemporal(), startAzurite(), startSmtpCapture(), startTestEmulator({ operationDelayMs: 150 })] as const);
+  const started = await Promise.allSettled([startTemporalServer(options.persistentTemporal ?? false), startAzurite(), startSmtpCapture(), startTestEmulator({ operationDelayMs: 150 })] as const);
   const failed = started.find((r) => r.status === 'rejected');
   if (failed) {
     // Stop what did start, so a failed start leaves no server or database behind.
@@ -51,7 +106,7 @@ export async function startCloneStack(): Promise<CloneStack> {
     throw (failed as PromiseRejectedResult).reason;
   }
   const [env, azurite, smtp, emulator] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
-    TestWorkflowEnvironment,
+    TemporalServer,
     AzuriteHandle,
     SmtpCapture,
     TestEmulator,
@@ -75,6 +130,7 @@ export async function startCloneStack(): Promise<CloneStack> {
   const db = new PostgresTenantDatabase({ adminUrl: pgUrl, loginPassword: config.TENANT_LOGIN_PASSWORD });
   const client = await TenantCloneClient.connect({ address: env.address, taskQueue: config.TASK_QUEUE });
   let worker = await startWorker(config);
+  const children: ChildProcess[] = [];
 
   const stack: CloneStack = {
     env,
@@ -101,7 +157,21 @@ export async function startCloneStack(): Promise<CloneStack> {
       stack.worker = worker;
       stack.config = config;
     },
+    async stopWorker() {
+      await worker.shutdown();
+    },
+    async spawnWorker(overrides = {}) {
+      const root = path.join(__dirname, '..', '..');
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker', 'main.ts')], {
+        cwd: root,
+        env: { ...process.env, ...baseEnv, ...overrides },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.push(child);
+      return child;
+    },
     async stop() {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await worker.shutdown().catch(() => undefined);
       await client.close();
       await db.close();

@@ -23,6 +23,15 @@ export const TOKEN_PATTERN = `[^${SEPARATORS}]*@[^${SEPARATORS}]*`;
 export const INSTALL_SQL = String.raw`
 CREATE SCHEMA IF NOT EXISTS tenant_clone;
 
+-- The scrub's checkpoint, committed in the same transaction as each batch, so a resumed scrub
+-- starts exactly after the last committed batch (a heartbeat may lag behind it).
+CREATE TABLE IF NOT EXISTS tenant_clone.scrub_checkpoint (
+  id         integer PRIMARY KEY CHECK (id = 1),
+  run_id     text NOT NULL,
+  checkpoint jsonb NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE OR REPLACE FUNCTION tenant_clone.rewrite_address(addr text, sandbox text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE

@@ -3,7 +3,7 @@
  * key, then one UPDATE over the key range that rewrites only values holding a foreign address.
  * The checkpoint after each commit lets a retried activity resume where the last one stopped.
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { ScrubCheckpoint, ScrubOptions } from '../port';
 import type { SanitizationProfile } from '../profile';
 import { abortError } from './child-process';
@@ -34,7 +34,11 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
   const columns = profile.emails.columns;
   const batchSize = opts.batchSize ?? profile.emails.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`invalid scrub batch size ${JSON.stringify(opts.batchSize)}: must be a positive integer`);
-  const cp = checkCheckpoint(opts.checkpoint ?? { column: 0, lastKey: null, rewritten: 0, batches: 0 }, columns.length);
+  await installRewriteFunctions(pool);
+  // A checkpoint committed with a batch is never behind the heartbeated one, so it wins; one
+  // left by another run (e.g. copied along from a source that was itself a clone) is ignored.
+  const stored = opts.runId ? await storedCheckpoint(pool, opts.runId) : null;
+  const cp = checkCheckpoint(stored ?? opts.checkpoint ?? { column: 0, lastKey: null, rewritten: 0, batches: 0 }, columns.length);
 
   // Validate every column up front so a typo fails before anything is rewritten.
   const infos = [];
@@ -48,7 +52,6 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
     }
     infos.push(info);
   }
-  await installRewriteFunctions(pool);
 
   // Progress is by rows scanned against the tables' sizes (cheap and good enough to heartbeat).
   const sizes: number[] = [];
@@ -84,7 +87,12 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
           `UPDATE ${t} SET ${col} = tenant_clone.rewrite_emails(${col}::text, $1, $2, $3) WHERE ${range} AND ${col} ~* ${pat}`,
           params,
         );
-        return { n, hi, updated: upd.rowCount ?? 0 };
+        const updated = upd.rowCount ?? 0;
+        if (opts.runId) {
+          const next: ScrubCheckpoint = { column: ci, lastKey: hi, rewritten: cp.rewritten + updated, batches: cp.batches + 1 };
+          await saveCheckpoint(c, opts.runId, next);
+        }
+        return { n, hi, updated };
       });
       if (step.n === 0) break;
       lastKey = step.hi;
@@ -98,5 +106,20 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
       if (step.n < batchSize) break;
     }
   }
-  return { column: columns.length, lastKey: null, rewritten: cp.rewritten, batches: cp.batches };
+  const done: ScrubCheckpoint = { column: columns.length, lastKey: null, rewritten: cp.rewritten, batches: cp.batches };
+  if (opts.runId) await saveCheckpoint(pool, opts.runId, done);
+  return done;
+}
+
+async function storedCheckpoint(pool: Pool, runId: string): Promise<ScrubCheckpoint | null> {
+  const r = await pool.query<{ checkpoint: ScrubCheckpoint }>('SELECT checkpoint FROM tenant_clone.scrub_checkpoint WHERE id = 1 AND run_id = $1', [runId]);
+  return r.rows[0]?.checkpoint ?? null;
+}
+
+async function saveCheckpoint(c: Pick<PoolClient, 'query'>, runId: string, cp: ScrubCheckpoint): Promise<void> {
+  await c.query(
+    `INSERT INTO tenant_clone.scrub_checkpoint (id, run_id, checkpoint, updated_at) VALUES (1, $1, $2, now())
+     ON CONFLICT (id) DO UPDATE SET run_id = EXCLUDED.run_id, checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
+    [runId, JSON.stringify(cp)],
+  );
 }
