@@ -2,12 +2,14 @@
  * Every step activity the worker registers, built from the ports. Typed against the plans'
  * activity names, so a plan naming an activity that does not exist fails to compile.
  */
+import type { BackupActivities } from '../workflows/backup-tenant';
 import type { ActivityName } from '../workflows/plans';
 import type { StepActivity } from '../workflows/step-contract';
 import { archiveActivities } from './archive/activities';
 import type { Archives } from './archive/port';
 import { databaseActivities } from './database/activities';
 import { platformActivities } from './platform/activities';
+import { backupActivities } from './steps/backup';
 import { checkRequestActivity } from './steps/check-request';
 import type { CrossSystemDeps } from './steps/deps';
 import { enterRunningModeActivity } from './steps/enter-running-mode';
@@ -17,13 +19,15 @@ import { tenantIdentityActivities } from './steps/tenant-identity';
 
 export interface ActivityDeps extends CrossSystemDeps {
   archives: Archives;
+  taskQueue: string;
   queryRole: string;
   copyJobs: number;
   archiveConcurrency: number;
 }
 
-export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> {
+export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> & BackupActivities {
   return {
+    ...backupActivities(deps),
     checkRequest: checkRequestActivity(deps),
     enterRunningMode: enterRunningModeActivity(deps),
     ...databaseActivities(deps),

@@ -11,6 +11,7 @@ import {
   WorkflowNotFoundError,
   isGrpcServiceError,
   type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -23,7 +24,10 @@ import {
 } from '../workflows/messages';
 import { cloneWorkflowId, normalizeRequest, type CloneRequest, type CloneRequestInput } from '../workflows/request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/search-attributes';
-import type { cloneTenant } from '../workflows';
+import type { backupTenant, cloneTenant } from '../workflows';
+import { backupWorkflowId } from '../workflows/backup-tenant';
+import { checkTenantId } from '../workflows/request';
+import type { BackupRef } from '../workflows/step-contract';
 
 export { RequestError } from '../workflows/request';
 export type { CloneProgress, StepProgress } from '../workflows/messages';
@@ -179,7 +183,13 @@ export class TenantCloneClient {
       }
       const progress = await handle.query(progressQuery).catch(() => null);
       const check = progress?.steps.find((st) => st.id === 'check-request');
-      if (check && check.status !== 'pending' && check.status !== 'running') return;
+      if (check?.status === 'done') return;
+      // Refused (or cancelled meanwhile): the clone is ending; its result says why.
+      if (check?.status === 'failed') {
+        const end = await this.result(handle.workflowId.replace(/^clone-/, ''));
+        if (end.outcome === 'refused') throw new CloneRefusedError(end.message);
+        return;
+      }
       await sleep(250);
     }
   }
@@ -226,6 +236,26 @@ export class TenantCloneClient {
     const status = await this.workflowStatus(target);
     if (status !== 'RUNNING') throw new CloneNotFoundError(`the clone of ${target} is not running (it is ${status.toLowerCase()})`);
     await send(this.handle(target));
+  }
+
+  /**
+   * Start the tenant's backup, or join the one already running (same workflow id), and
+   * return its handle; `result()` gives the backup's catalogue reference.
+   */
+  async backup(tenant: string): Promise<WorkflowHandleWithFirstExecutionRunId<typeof backupTenant>> {
+    checkTenantId('backup', tenant);
+    return this.client.workflow.start<typeof backupTenant>('backupTenant', {
+      args: [{ tenant }],
+      taskQueue: this.taskQueue,
+      workflowId: backupWorkflowId(tenant),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: `Backup of ${tenant}`,
+    });
+  }
+
+  async backupResult(tenant: string): Promise<BackupRef> {
+    return this.client.workflow.getHandle<typeof backupTenant>(backupWorkflowId(tenant)).result();
   }
 
   async list(limit = 50): Promise<CloneSummary[]> {

@@ -245,7 +245,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       envFile,
       logDir,
       workflowUrl: (workflowId) => `${webUiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(workflowId)}`,
-      seedDemo: (o = {}) => seedDemo({ client, db, admin, archives, adminUrl, log, connections: [azurite.connectionString, azurite.secondConnectionString], ...o }),
+      seedDemo: (o = {}) => seedDemo({ client, admin, archives, adminUrl, log, connections: [azurite.connectionString, azurite.secondConnectionString], ...o }),
       stop: stopAll,
     };
   } catch (err) {

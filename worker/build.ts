@@ -50,6 +50,7 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
       ...platform,
       client,
       webhookSecret: config.WEBHOOK_SIGNING_SECRET,
+      taskQueue: config.TASK_QUEUE,
       pollIntervalMs: config.POLL_INTERVAL_MS,
       queryRole: config.QUERY_ROLE,
       copyJobs: config.COPY_JOBS,

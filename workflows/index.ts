@@ -1,2 +1,3 @@
 // The workflows this worker registers (the bundle's entry point).
 export { cloneTenant } from './clone-tenant';
+export { backupTenant } from './backup-tenant';

@@ -16,6 +16,9 @@ export type StepClass =
 
 export type ActivityName =
   | 'checkRequest'
+  | 'backupSource'
+  | 'restoreBackup'
+  | 'copyCustomerInfo'
   | 'enterMaintenance'
   | 'waitCustomerTasks'
   | 'connectClusters'
@@ -148,7 +151,50 @@ export const copyPlan: Plan = {
   finally: notifyRequester,
 };
 
-export const PLANS: Partial<Record<PlanId, Plan>> = { copy: copyPlan };
+/**
+ * Seeds 000/001: the restore-based clone to a production sandbox or a test environment, in
+ * their order. Three steps of the tool's own are added: `check-request` first, and around the
+ * restore `set-aside-database` / `create-database` (the old target is kept for rollback) and
+ * `prepare-database` (the restored copy still holds the source's credentials, webhooks and
+ * URLs, which must go before anything runs).
+ */
+export const restorePlan: Plan = {
+  id: 'restore',
+  steps: [
+    s('check-request', 'checkRequest', 'Check the request against the directory (nothing is touched before this passes)'),
+    s('backup-source', 'backupSource', "Wait for saga 'Backup Source Customer' to complete", 'long'),
+    s('enter-maintenance', 'enterMaintenance', 'Wait for customer tasks to complete and enter offline maintenance mode', 'wait', { undo: 'restoreHostingMode' }),
+    s('wait-customer-tasks', 'waitCustomerTasks', 'Wait for customer task to complete', 'wait'),
+    s('connect-clusters', 'connectClusters', 'Connecting customer to old clusters', 'wait', { undo: 'restoreClusters' }),
+    s('set-aside-database', 'setAsideDatabase', 'Set the old target database aside (dropped only after success)', 'quick', DB),
+    s('create-database', 'createDatabase', 'Create customer database', 'quick', DB),
+    s('restore-backup', 'restoreBackup', 'Restore customer backup from source', 'long', DB),
+    s('prepare-database', 'prepareDatabase', 'Prepare restored database for target customer', 'quick', DB),
+    s('copy-customer-info', 'copyCustomerInfo', 'Copy Customer Info', 'quick', DIRECTORY),
+    s('create-sql-login', 'createSqlLogin', 'Create SQL login', 'quick', DB),
+    s('fix-system-users', 'fixSystemUsers', 'Fix system users', 'quick', DB),
+    s('scrub-emails', 'scrubEmails', "Replacing all personal email domains with '@mailinator.com'", 'long', DB),
+    s('register-directory', 'registerDirectory', 'Register customer in SuperID', 'quick', DIRECTORY),
+    s('clone-templates', 'cloneTemplates', 'Clone Azure templates from source', 'long'),
+    s('provision-mail', 'provisionMail', 'Provision Mail Service', 'quick', { undo: 'restoreMailboxes' }),
+    s('disable-scheduled-tasks', 'disableScheduledTasks', 'Disable Scheduled Tasks', 'quick', { ...DB, condition: 'scheduled-tasks' }),
+    s('recycle', 'recycle', 'Recycle customer', 'wait'),
+    s('change-serial', 'changeSerial', 'Change serial number to Test Env - COMPANY/SERIAL', 'quick', DB),
+    s('directory-in-migration', 'setDirectoryInMigration', 'Set SuperID tenant state to In migration', 'quick', DIRECTORY),
+    s('assign-user-plans', 'assignUserPlans', 'Assign user plans', 'quick', DB),
+    s('sync-directory-users', 'syncDirectoryUsers', 'Sync customer SuperID users', 'quick', DIRECTORY),
+    s('directory-normal', 'setDirectoryNormal', 'Set SuperID tenant state to Normal', 'quick', DIRECTORY),
+    s('create-partner-system-users', 'createPartnerSystemUsers', 'Create partner system users from app authorizations', 'quick', DB),
+    s('update-company-info', 'updateCompanyInfo', 'Update company info from customer database', 'quick', DIRECTORY),
+    s('clone-attachments-soarc', 'cloneAttachmentsSoarc', 'Clone SoArc system attachments from source (chosen modules)', 'long', { condition: 'attachments' }),
+    s('notify-apps', 'notifyApps', 'Notify apps about changing state with BackupRestored'),
+    s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', { condition: 'running-mode', opensTarget: true, undo: 'restoreHostingMode' }),
+    s('drop-set-aside-database', 'dropSetAsideDatabase', 'Drop the old target database set aside at the start'),
+  ],
+  finally: notifyRequester,
+};
+
+export const PLANS: Partial<Record<PlanId, Plan>> = { copy: copyPlan, restore: restorePlan };
 
 /** Why `step` does not apply to `request`, or null when it runs. */
 export function skipReason(step: PlanStep, request: CloneRequest): string | null {

@@ -6,6 +6,22 @@
 import type { CloneOutcome, StepStatus } from './messages';
 import type { CloneRequest, TargetKind } from './request';
 
+/**
+ * A backup in the backup archive: a reference only. The dump itself never passes through
+ * workflow history; restores find it through the catalogue entry named here.
+ */
+export interface BackupRef {
+  id: string;
+  tenant: string;
+  takenAt: string;
+  engine: 'postgres' | 'mssql';
+  format: string;
+  sizeBytes: number;
+  /** Archive location: container `<tenant>-backups`, blob `dumps/<id>.dump`, entry `catalogue/<id>.json`. */
+  dumpBlob: string;
+  catalogueBlob: string;
+}
+
 /** What the clone learned about its tenants; filled by `check-request` and later steps. */
 export interface CloneFacts {
   targetKind: TargetKind;
@@ -22,6 +38,8 @@ export interface CloneFacts {
   targetLicense: string;
   sourceClusters: string[];
   testMailbox: string;
+  /** The backup the `restore` plan restores (set by `backup-source`). */
+  backup: BackupRef;
 }
 
 /**

@@ -14,6 +14,7 @@ import type {
   Archives,
   CopyCheckpoint,
 } from './port';
+import { checkBlockSize, downloadBlobToFile, readBlobText, uploadFileToBlob } from './blob-files';
 import { DonePrefix } from './done-prefix';
 import { checkBlobName, describeLocation, resolveLocation, type ResolvedLocation } from './location';
 
@@ -21,6 +22,8 @@ export interface AzureBlobArchivesConfig {
   /** Connection strings (with AccountKey: source copies are authorised with a SAS signed by it). */
   azure: string;
   soarc: string;
+  /** Block size of uploadFile (bytes); files up to one block go in one request. Default 8 MiB. */
+  blockSize?: number;
 }
 
 interface BlobEntry {
@@ -61,6 +64,13 @@ function errorText(err: unknown): string {
     return [status, code].filter((v) => v !== undefined).join(' ') + (status || code ? ': ' : '') + first;
   }
   return String(err);
+}
+
+/** Wraps a failure with where it happened; an abort stays recognisable as one (name AbortError). */
+function failedWith(what: string, err: unknown): Error {
+  const wrapped = new Error(`${what} failed: ${errorText(err)}`, { cause: err });
+  if (err instanceof Error && err.name === 'AbortError') wrapped.name = 'AbortError';
+  return wrapped;
 }
 
 function clientFor(system: ArchiveSystem, connectionString: unknown): BlobServiceClient {
@@ -106,10 +116,12 @@ function formatBytes(n: number): string {
 /** The two archive systems as Azure Blob Storage accounts (Azurite locally). */
 export class AzureBlobArchives implements Archives {
   private readonly services: Record<ArchiveSystem, BlobServiceClient>;
+  private readonly blockSize: number;
 
   constructor(config: AzureBlobArchivesConfig) {
     if (config === null || typeof config !== 'object') throw new Error('AzureBlobArchives: config is required');
     this.services = { azure: clientFor('azure', config.azure), soarc: clientFor('soarc', config.soarc) };
+    this.blockSize = checkBlockSize(config.blockSize);
   }
 
   async list(at: ArchiveLocation): Promise<BlobEntry[]> {
@@ -118,11 +130,7 @@ export class AzureBlobArchives implements Archives {
   }
 
   async put(at: ArchiveLocation, name: string, body: Buffer | string): Promise<void> {
-    const loc = resolveLocation(at);
-    checkBlobName(name);
-    if (!name.startsWith(loc.prefix)) {
-      throw new Error(`blob name '${name}' is outside the location prefix '${loc.prefix}'`);
-    }
+    const loc = this.blobLocation(at, name);
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     if (!Buffer.isBuffer(bytes)) throw new Error(`blob '${name}': body must be a Buffer or a string`);
     const container = this.container(loc);
@@ -134,6 +142,48 @@ export class AzureBlobArchives implements Archives {
     } catch (err) {
       throw new Error(`uploading '${name}' to ${describeLocation(loc)} failed: ${errorText(err)}`, { cause: err });
     }
+  }
+
+  async getText(at: ArchiveLocation, name: string): Promise<string | null> {
+    const loc = this.blobLocation(at, name);
+    try {
+      return await readBlobText(this.container(loc).getBlobClient(name));
+    } catch (err) {
+      throw failedWith(`reading '${name}' from ${describeLocation(loc)}`, err);
+    }
+  }
+
+  async uploadFile(
+    at: ArchiveLocation,
+    name: string,
+    file: string,
+    opts: { onProgress?: (bytes: number) => void; signal?: AbortSignal } = {},
+  ): Promise<{ bytes: number }> {
+    const loc = this.blobLocation(at, name);
+    const container = this.container(loc);
+    try {
+      await container.createIfNotExists({ abortSignal: opts.signal });
+      return await uploadFileToBlob(container.getBlockBlobClient(name), file, this.blockSize, opts);
+    } catch (err) {
+      throw failedWith(`uploading "${file}" to '${name}' in ${describeLocation(loc)}`, err);
+    }
+  }
+
+  async downloadFile(
+    at: ArchiveLocation,
+    name: string,
+    file: string,
+    opts: { onProgress?: (bytes: number, total: number) => void; signal?: AbortSignal } = {},
+  ): Promise<{ bytes: number }> {
+    const loc = this.blobLocation(at, name);
+    let result: { bytes: number } | null;
+    try {
+      result = await downloadBlobToFile(this.container(loc).getBlobClient(name), file, opts);
+    } catch (err) {
+      throw failedWith(`downloading '${name}' from ${describeLocation(loc)} to "${file}"`, err);
+    }
+    if (result === null) throw new Error(`cannot download '${name}' from ${describeLocation(loc)}: no such blob`);
+    return result;
   }
 
   async sync(from: ArchiveLocation, to: ArchiveLocation, opts: ArchiveCopyOptions = {}): Promise<ArchiveCopyResult> {
@@ -245,6 +295,16 @@ export class AzureBlobArchives implements Archives {
 
     if (todo.length === 0) report();
     return { ...tracker.checkpoint, removed, total };
+  }
+
+  /** The validated location of one blob, which must lie under the location's prefix. */
+  private blobLocation(at: ArchiveLocation, name: string): ResolvedLocation {
+    const loc = resolveLocation(at);
+    checkBlobName(name);
+    if (!name.startsWith(loc.prefix)) {
+      throw new Error(`blob name '${name}' is outside the location prefix '${loc.prefix}'`);
+    }
+    return loc;
   }
 
   private container(loc: ResolvedLocation): ContainerClient {

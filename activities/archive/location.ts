@@ -1,7 +1,9 @@
 import type { ArchiveKind, ArchiveLocation, ArchiveSystem } from './port';
 
 const SYSTEMS: readonly ArchiveSystem[] = ['azure', 'soarc'];
-const KINDS: readonly ArchiveKind[] = ['templates', 'documents', 'attachments'];
+// A record, so adding a kind to the port without listing it here fails to compile.
+const KIND_SET: Record<ArchiveKind, true> = { templates: true, documents: true, attachments: true, backups: true };
+const KINDS = Object.keys(KIND_SET) as ArchiveKind[];
 
 // Azure's rule: 3-63 chars, lower-case letters, digits and single (not leading/trailing) hyphens.
 const CONTAINER_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;

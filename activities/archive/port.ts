@@ -5,7 +5,7 @@
  * attachments are prefixed by module (`service/…`, `sale/…`).
  */
 export type ArchiveSystem = 'azure' | 'soarc';
-export type ArchiveKind = 'templates' | 'documents' | 'attachments';
+export type ArchiveKind = 'templates' | 'documents' | 'attachments' | 'backups';
 
 export interface ArchiveLocation {
   system: ArchiveSystem;
@@ -45,4 +45,10 @@ export interface Archives {
   /** Names and MD5 (base64) of the blobs at a location, sorted by name. */
   list(at: ArchiveLocation): Promise<{ name: string; size: number; md5: string | null }[]>;
   put(at: ArchiveLocation, name: string, body: Buffer | string): Promise<void>;
+  /** A blob's content as text, or null when it does not exist. */
+  getText(at: ArchiveLocation, name: string): Promise<string | null>;
+  /** Upload a local file (streamed, in blocks, with progress). Overwrites. */
+  uploadFile(at: ArchiveLocation, name: string, file: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal }): Promise<{ bytes: number }>;
+  /** Download a blob to a local file (streamed, with progress). */
+  downloadFile(at: ArchiveLocation, name: string, file: string, opts?: { onProgress?: (bytes: number, total: number) => void; signal?: AbortSignal }): Promise<{ bytes: number }>;
 }

@@ -116,6 +116,17 @@ export interface TenantDatabase {
    */
   copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number }>;
 
+  /**
+   * Dump `db` to `file` in a format that restores in parallel (PostgreSQL: custom format),
+   * from one consistent snapshot without disconnecting its users.
+   */
+  backupDatabase(db: string, file: string, opts?: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<{ bytes: number; format: string }>;
+  /**
+   * Restore a dump made by backupDatabase into the existing `target`, in parallel where the
+   * format allows. Re-running replaces a partial earlier restore.
+   */
+  restoreDatabase(file: string, target: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number }>;
+
   /** Rewrite the tenant's identity and apply the profile's clear/delete/close/rewrite rules. */
   prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>>;
   /** Disable scheduled tasks and withhold batch jobs per profile. Returns rows changed per table. */

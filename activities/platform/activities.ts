@@ -53,6 +53,11 @@ export function platformActivities({ directory, hosting, mailService, client, po
       return { note: `removed ${removed} inbound mail routes` };
     },
 
+    async copyCustomerInfo(input: StepInput): Promise<StepOutput> {
+      await directory.copyCustomerInfo(input.request.target, input.request.source);
+      return { note: `customer record of ${input.request.source} copied to ${input.request.target}` };
+    },
+
     async registerDirectory(input: StepInput): Promise<StepOutput> {
       const { targetDatabase } = need(input, 'targetDatabase');
       await directory.registerDatabase(input.request.target, { engine: 'postgres', name: targetDatabase });

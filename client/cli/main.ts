@@ -11,6 +11,7 @@ import {
   RequestError,
   ServerUnreachableError,
   TenantCloneClient,
+  describeFailure,
   type FinalOutcome,
 } from '..';
 import { ATTACHMENT_MODULES, PLAN_IDS, TARGET_KINDS, type AttachmentModule } from '../../workflows/request';
@@ -134,6 +135,25 @@ program
     withClient(async (c) => {
       await c.cancel(target, o.reason);
       console.log(`asked clone-${target} to cancel`);
+    }),
+  );
+
+program
+  .command('backup')
+  .description("back up a tenant's database into its backup archive (joins a backup already running)")
+  .argument('<tenant>')
+  .option('--wait', 'wait for the backup and print its catalogue entry')
+  .action(async (tenant: string, o) =>
+    withClient(async (c) => {
+      const handle = await c.backup(tenant);
+      console.log(`backup of ${tenant}: workflow ${handle.workflowId}, run ${handle.firstExecutionRunId}`);
+      if (!o.wait) return;
+      try {
+        console.log(JSON.stringify(await handle.result(), null, 2));
+      } catch (err) {
+        const end = describeFailure(err);
+        throw new ExitError(`backup of ${tenant} failed: ${end.outcome === 'done' ? 'no result' : end.message}`, 1);
+      }
     }),
   );
 

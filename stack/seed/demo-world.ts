@@ -3,6 +3,7 @@
  * sandbox `acme-sandbox` (an older copy, with partner apps authorized on it), and a tenant of
  * another customer, so the refusals have something to refuse. Used by the demo and the tests.
  */
+import { Client } from 'pg';
 import type { Archives } from '../../activities/archive/port';
 import { tenantDatabaseName } from '../../activities/database/postgres/identifiers';
 import type { EmulatorAdmin, TenantSeed } from '../../emulator/admin-client';
@@ -38,10 +39,26 @@ function tenant(id: string, extra: Partial<TenantSeed> & Pick<TenantSeed, 'kind'
   };
 }
 
-export const DEMO = { source: 'acme', target: 'acme-sandbox', otherCustomer: 'globex' } as const;
+export const DEMO = { source: 'acme', target: 'acme-sandbox', testTarget: 'acme-test', otherCustomer: 'globex' } as const;
+
+/** Databases an earlier run may have left: the test environment's and any set-aside one. */
+async function dropLeftovers(adminUrl: string): Promise<void> {
+  const c = new Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    for (const id of [DEMO.target, DEMO.testTarget]) {
+      for (const name of [tenantDatabaseName(id), `${tenantDatabaseName(id)}__set_aside`]) {
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      }
+    }
+  } finally {
+    await c.end();
+  }
+}
 
 export async function seedDemoWorld(o: DemoWorldOptions): Promise<void> {
   const taskMs = o.taskDurationMs ?? 1500;
+  await dropLeftovers(o.adminUrl);
   await o.admin.reset();
   for (const app of DEFAULT_APP_AUTHORIZATIONS) {
     await o.admin.putApp({ appId: app.appId, name: app.appName, webhookUrl: o.admin.sinkUrl(app.appId) });
@@ -72,6 +89,16 @@ export async function seedDemoWorld(o: DemoWorldOptions): Promise<void> {
       routes: [{ address: 'support@acme-sandbox.example', destination: 'service-inbox' }],
       mailboxes: ['support@acme-sandbox.example', 'old-test@acme-sandbox.example'],
       users: [{ login: 'old-tester', email: 'tester@acme.example', plan: 'sandbox-user', enabled: true }],
+    }),
+  );
+  await o.admin.putTenant(
+    tenant(DEMO.testTarget, {
+      kind: 'test',
+      companyName: 'Acme Corporation Test',
+      serial: 'ACME-TST-0007',
+      license: 'Test environment, 10 users',
+      hosting: { mode: 'running', clusters: ['weu-db-03', 'weu-app-02'] },
+      mailboxes: ['qa@acme-test.example'],
     }),
   );
   await o.admin.putTenant(

@@ -2,14 +2,11 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { CloneNotFoundError, type TenantCloneClient } from '../../client';
 import type { AzureBlobArchives } from '../../activities/archive/azure-blob';
-import { tenantDatabaseName, type PostgresTenantDatabase } from '../../activities/database/postgres/engine';
-import { setAsideName } from '../../activities/steps/check-request';
 import type { EmulatorAdmin } from '../../emulator/admin-client';
 import { DEMO, seedDemoWorld } from './demo-world';
 
 export async function seedDemo(o: {
   client: TenantCloneClient;
-  db: PostgresTenantDatabase;
   admin: EmulatorAdmin;
   archives: AzureBlobArchives;
   adminUrl: string;
@@ -27,8 +24,6 @@ export async function seedDemo(o: {
   } catch (err) {
     if (!(err instanceof CloneNotFoundError)) throw err;
   }
-  // Set aside by a clone that did not finish: the next clone's check would refuse to start.
-  await o.db.dropDatabase(setAsideName(tenantDatabaseName(DEMO.target)));
   // Azurite keeps its blobs across runs: start each world from empty archives.
   await emptyBlobAccounts(o.connections);
   await seedDemoWorld({ adminUrl: o.adminUrl, admin: o.admin, archives: o.archives, persons: o.persons, documents: o.documents });

@@ -86,7 +86,7 @@ describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
     assert.equal(bad.stderr.trim().split('\n').length, 1);
 
     const refused = await cli('start', 'acme-sandbox', 'acme');
-    assert.equal(refused.code, 2);
+    assert.equal(refused.code, 2, JSON.stringify(refused));
     assert.match(refused.stderr, /production tenant/);
 
     const unreachable = await cli('--address', '127.0.0.1:1', 'list');

@@ -4,6 +4,9 @@
  * databases with the demo CRM data and drops them at the end.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ScrubCheckpoint, TableChecksum, TenantDatabase } from '../../activities/database/port';
 import { loadProfile, type SanitizationProfile } from '../../activities/database/profile';
@@ -35,6 +38,7 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
     let t: EngineUnderTest;
     let engine: TenantDatabase;
     let profile: SanitizationProfile;
+    let backupDir: string;
     const created: string[] = [];
     const seed = async (prefix: string, opts: Partial<SeedOptions> = {}): Promise<string> => {
       const db = uniqueDbName(prefix);
@@ -61,12 +65,14 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       t = await make();
       engine = t.engine;
       profile = loadProfile();
+      backupDir = await mkdtemp(path.join(os.tmpdir(), 'contract-backups-'));
     });
 
     after(async () => {
       for (const db of created) await (t.drop ?? ((d) => engine.dropDatabase(d)))(db).catch(() => undefined);
       await engine.close();
       await t.cleanup();
+      await rm(backupDir, { recursive: true, force: true });
     });
 
     test('create, exists, size and drop are idempotent', async () => {
@@ -182,6 +188,94 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       // A later full copy still succeeds on the interrupted target.
       await engine.copyDatabase(source, target, { jobs: 1 });
       assert.deepEqual(byTable(await engine.checksum(target)), byTable(await engine.checksum(source)));
+    });
+
+    test('backup of a live database (an open transaction elsewhere) restores to the committed data', async () => {
+      const source = await seed('c_bak_src');
+      const target = fresh('c_bak_dst');
+      await engine.createDatabase(target);
+      const file = path.join(backupDir, 'live.dump');
+      const committedBefore = byTable(await engine.checksum(source));
+      const { Client } = await import('pg');
+      const url = new URL(t.adminUrl);
+      url.pathname = `/${source}`;
+      const holder = new Client({ connectionString: url.toString() });
+      await holder.connect();
+      const progress: number[] = [];
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`INSERT INTO persons (id, first_name, last_name, email) VALUES (999999, 'Open', 'Transaction', 'open@tx.example')`);
+        await holder.query(`UPDATE tickets SET title = 'changed in open transaction' WHERE id = 1`);
+        const backup = await engine.backupDatabase(source, file, { onProgress: (p) => progress.push(p.percent) });
+        assert.equal(backup.bytes, (await stat(file)).size);
+        assert.ok(backup.bytes > 0 && backup.format.length > 0, JSON.stringify(backup));
+        await holder.query('COMMIT');
+      } finally {
+        await holder.end();
+      }
+      assert.equal(progress.at(-1), 100);
+      assert.ok(progress.length > 2, `too little progress: ${progress.join(',')}`);
+      assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]), `progress not monotonic: ${progress.join(',')}`);
+      assert.deepEqual(await readdir(backupDir), ['live.dump'], 'no temporary file is left beside the backup');
+      assert.deepEqual(await q(source, 'SELECT count(*)::int AS n FROM persons WHERE id = 999999'), [{ n: 1 }]);
+
+      const restoreProgress: number[] = [];
+      const r = await engine.restoreDatabase(file, target, { jobs: 2, onProgress: (p) => restoreProgress.push(p.percent) });
+      assert.deepEqual(byTable(await engine.checksum(target)), committedBefore);
+      assert.equal(r.tables, Object.keys(committedBefore).length);
+      assert.ok(r.bytes > 0);
+      assert.equal(restoreProgress.at(-1), 100);
+      assert.ok(restoreProgress.every((p, i) => i === 0 || p >= restoreProgress[i - 1]), `progress not monotonic: ${restoreProgress.join(',')}`);
+      // One step per table: a progress count far above the table count would mean double counting.
+      assert.ok(restoreProgress.length <= r.tables + 2, `restore progress steps ${restoreProgress.length} for ${r.tables} tables`);
+    });
+
+    test('restore re-runs cleanly over a half-restored target and gives the same data each time', async () => {
+      const source = await seed('c_rst_src', { persons: 100 });
+      const target = fresh('c_rst_dst');
+      await engine.createDatabase(target);
+      const file = path.join(backupDir, 'rerun.dump');
+      await engine.backupDatabase(source, file);
+      const sourceSums = byTable(await engine.checksum(source));
+      await engine.restoreDatabase(file, target, { jobs: 1 });
+      assert.deepEqual(byTable(await engine.checksum(target)), sourceSums);
+
+      // Simulate an interrupted restore: some tables missing and partly filled, plus junk.
+      await q(target, 'DROP TABLE email_addresses');
+      await q(target, 'DELETE FROM tickets WHERE id > 10');
+      await q(target, 'CREATE TABLE leftover_junk (id integer)');
+      await engine.restoreDatabase(file, target, { jobs: 2 });
+      assert.deepEqual(byTable(await engine.checksum(target)), sourceSums);
+      await engine.restoreDatabase(file, target, { jobs: 2 });
+      assert.deepEqual(byTable(await engine.checksum(target)), sourceSums);
+    });
+
+    test('backup honours an abort signal and leaves no file behind', async () => {
+      const source = await seed('c_bak_abort');
+      const dir = await mkdtemp(path.join(backupDir, 'abort-'));
+      const file = path.join(dir, 'aborted.dump');
+      const ac = new AbortController();
+      const dumping = engine.backupDatabase(source, file, { signal: ac.signal, onProgress: () => ac.abort(new Error('cancelled by test')) });
+      await assert.rejects(dumping, /aborted/);
+      assert.deepEqual(await readdir(dir), []);
+      // The database is untouched and a later backup succeeds.
+      const again = await engine.backupDatabase(source, file);
+      assert.equal(again.bytes, (await stat(file)).size);
+    });
+
+    test('backup and restore refuse bad input with an error naming it', async () => {
+      const target = fresh('c_rst_bad');
+      await engine.createDatabase(target);
+      const missing = path.join(backupDir, 'no-such-backup.dump');
+      await assert.rejects(engine.restoreDatabase(missing, target), (err: Error) => err.message.includes(missing));
+      const junk = path.join(backupDir, 'junk.dump');
+      await writeFile(junk, 'this is not a database dump');
+      await assert.rejects(engine.restoreDatabase(junk, target), (err: Error) => err.message.includes(junk));
+      await assert.rejects(engine.restoreDatabase(junk, 'Bad-Target'), /"Bad-Target"/);
+      await assert.rejects(engine.backupDatabase('Bad;Name', path.join(backupDir, 'x.dump')), /"Bad;Name"/);
+      const noDir = path.join(backupDir, 'no-such-folder', 'x.dump');
+      await assert.rejects(engine.backupDatabase(target, noDir), (err: Error) => err.message.includes(noDir));
+      await assert.rejects(engine.backupDatabase(fresh('c_bak_none'), path.join(backupDir, 'none.dump')), /does not exist/);
     });
 
     test('prepareDatabase rewrites identity and URLs, clears, deletes and closes; a second run changes nothing', async () => {

@@ -147,7 +147,6 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
     worker,
     async reseed(opts = {}) {
       await seedDemoWorld({ adminUrl: pgUrl, admin: emulator.admin, archives, persons: opts.persons ?? 300, documents: opts.documents ?? 12, taskDurationMs: opts.taskDurationMs ?? 400 });
-      for (const name of ['tenant_acme_sandbox__set_aside']) await db.dropDatabase(name);
       smtp.messages.length = 0;
     },
     async restartWorker(overrides = {}) {

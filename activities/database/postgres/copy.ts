@@ -11,6 +11,7 @@ import { databaseExists, databaseSize, userTableCount } from './admin';
 import { abortError, runTool } from './child-process';
 import { Connections } from './connections';
 import { checkIdentifier } from './identifiers';
+import { isTableDumped, isTableRestored, tableDataItems } from './tool-progress';
 
 export interface CopyTools {
   pgDump: string;
@@ -26,6 +27,13 @@ export function copyTools(pgBinDir?: string): CopyTools {
 
 export function defaultJobs(): number {
   return Math.max(1, Math.min(4, os.cpus().length));
+}
+
+/** The parallel jobs of a copy or restore: the default when unset, else an integer 1..32. */
+export function checkJobs(what: string, jobs: number | undefined): number {
+  const n = jobs ?? defaultJobs();
+  if (!Number.isInteger(n) || n < 1 || n > 32) throw new Error(`invalid ${what} jobs ${JSON.stringify(jobs)}: must be an integer 1..32`);
+  return n;
 }
 
 /**
@@ -84,8 +92,7 @@ export async function copyDatabase(
   const admin = conns.admin();
   if (!(await databaseExists(admin, source))) throw new Error(`source database "${source}" does not exist`);
   if (!(await databaseExists(admin, target))) throw new Error(`target database "${target}" does not exist (create it first)`);
-  const jobs = opts.jobs ?? defaultJobs();
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 32) throw new Error(`invalid copy jobs ${JSON.stringify(opts.jobs)}: must be an integer 1..32`);
+  const jobs = checkJobs('copy', opts.jobs);
   const progress = opts.onProgress ?? (() => undefined);
   const signal = opts.signal;
 
@@ -103,7 +110,7 @@ export async function copyDatabase(
       env: conns.childEnv(source),
       signal,
       onLine: (line) => {
-        if (/(finished item \d+ TABLE DATA|dumping contents of table)/.test(line)) {
+        if (isTableDumped(line, jobs)) {
           dumped++;
           progress({ percent: Math.min(45, Math.round((45 * dumped) / sourceTables)), detail: `dumped ${dumped}/${sourceTables} tables of ${source}` });
         }
@@ -111,7 +118,7 @@ export async function copyDatabase(
     });
     const dumpBytes = await dirBytes(dumpDir);
     const toc = await runTool(tools.pgRestore, ['--list', dumpDir], { env: conns.childEnv(target), signal });
-    const tables = toc.split('\n').filter((l) => / TABLE DATA /.test(l) && !l.startsWith(';')).length;
+    const tables = tableDataItems(toc);
 
     // Restore: 45..100 %, by table-data items finished.
     let restored = 0;
@@ -121,7 +128,7 @@ export async function copyDatabase(
       env: conns.childEnv(target),
       signal,
       onLine: (line) => {
-        if (/(finished item \d+ TABLE DATA|processing data for table)/.test(line)) {
+        if (isTableRestored(line, jobs)) {
           restored++;
           progress({ percent: Math.min(99, 45 + Math.round((54 * restored) / total)), detail: `restored ${restored}/${tables} tables into ${target}` });
         }

@@ -9,6 +9,7 @@ import type {
   CompanyInfo,
   CopyOptions,
   DirectoryUser,
+  ProgressFn,
   ScrubCheckpoint,
   ScrubOptions,
   ScrubVerification,
@@ -17,6 +18,7 @@ import type {
   TenantIdentity,
 } from '../port';
 import * as admin from './admin';
+import { backupDatabase, restoreDatabase } from './backup';
 import { checksum } from './checksum';
 import * as company from './company';
 import { Connections } from './connections';
@@ -82,6 +84,16 @@ export class PostgresTenantDatabase implements TenantDatabase {
   async copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number }> {
     const { bytes, tables } = await copyDatabase(this.conns, this.tools, source, target, opts);
     return { bytes, tables };
+  }
+
+  /** pg_dump custom format (`format: 'pg_dump-custom'`); `bytes` is the file's size. */
+  backupDatabase(db: string, file: string, opts?: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<{ bytes: number; format: string }> {
+    return backupDatabase(this.conns, this.tools, db, file, opts);
+  }
+
+  /** pg_restore --jobs into `target` (emptied first); `bytes` is the restored database's size. */
+  restoreDatabase(file: string, target: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number }> {
+    return restoreDatabase(this.conns, this.tools, file, target, opts);
   }
 
   prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>> {

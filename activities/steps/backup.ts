@@ -1,0 +1,118 @@
+/**
+ * Backups: the dump activity of the `backupTenant` workflow, and the two clone steps of the
+ * `restore` plan that use it (start or join the source's backup; restore it as the target).
+ * Dumps go through a local temporary file, so the restore can run in parallel.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { backupWorkflowId, type BackupInput, type backupTenant } from '../../workflows/backup-tenant';
+import type { BackupRef, StepInput, StepOutput } from '../../workflows/step-contract';
+import type { ArchiveLocation, Archives } from '../archive/port';
+import { StepReporter, need } from '../step-support';
+import type { CrossSystemDeps } from './deps';
+
+export interface BackupDeps extends CrossSystemDeps {
+  archives: Archives;
+  /** The task queue backups run on (the worker's own). */
+  taskQueue: string;
+  copyJobs: number;
+}
+
+const backupsOf = (tenant: string): ArchiveLocation => ({ system: 'azure', tenant, kind: 'backups' });
+
+async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tenant-clone-backup-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function backupActivities({ db, directory, archives, client, taskQueue, copyJobs }: BackupDeps) {
+  return {
+    async dumpTenantDatabase(input: BackupInput): Promise<BackupRef> {
+      const tenant = await directory.getTenant(input.tenant);
+      if (!tenant) throw ApplicationFailure.nonRetryable(`tenant ${input.tenant} is unknown to the directory`, 'BackupRefused');
+      if (tenant.database.engine !== db.engine) throw ApplicationFailure.nonRetryable(`${input.tenant} lives on ${tenant.database.engine}; this worker serves ${db.engine}`, 'BackupRefused');
+      const reporter = new StepReporter(client, input.stepId);
+      const at = backupsOf(input.tenant);
+      const ref: BackupRef = {
+        id: input.backupId,
+        tenant: input.tenant,
+        takenAt: input.takenAt,
+        engine: db.engine,
+        format: '',
+        sizeBytes: 0,
+        dumpBlob: `dumps/${input.backupId}.dump`,
+        catalogueBlob: `catalogue/${input.backupId}.json`,
+      };
+      return withTempDir(async (dir) => {
+        const file = path.join(dir, 'dump');
+        const dump = await db.backupDatabase(tenant.database.name, file, {
+          signal: reporter.signal,
+          onProgress: (p) => reporter.report(p.percent * 0.6, `dumping ${tenant.database.name}: ${p.detail}`),
+        });
+        await archives.uploadFile(at, ref.dumpBlob, file, {
+          signal: reporter.signal,
+          onProgress: (bytes) => reporter.report(60 + (40 * bytes) / Math.max(1, dump.bytes), `uploading ${(bytes / 1048576).toFixed(1)} of ${(dump.bytes / 1048576).toFixed(1)} MiB`),
+        });
+        const entry: BackupRef = { ...ref, format: dump.format, sizeBytes: dump.bytes };
+        // The catalogue entry is written last: a backup is listed only once its dump is whole.
+        await archives.put(at, entry.catalogueBlob, JSON.stringify({ ...entry, database: tenant.database.name }, null, 2));
+        return entry;
+      });
+    },
+
+    async backupSource(input: StepInput): Promise<StepOutput> {
+      if (!client) throw new Error('backup-source needs a Temporal client');
+      const source = input.request.source;
+      // USE_EXISTING joins the source's running backup; a finished one is not reused (a clone
+      // wants data as of now), so a new run starts then.
+      const handle = await client.workflow.start<typeof backupTenant>('backupTenant', {
+        taskQueue,
+        workflowId: backupWorkflowId(source),
+        args: [{ tenant: source }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        staticSummary: `Backup of ${source}`,
+      });
+      const reporter = new StepReporter(client, input.stepId);
+      const result = handle.result();
+      for (;;) {
+        const done = await Promise.race([result.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
+        if (done) break;
+        // Heartbeats keep the step alive (and cancellable) while the backup runs.
+        reporter.report(0, `waiting for workflow ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
+        if (Context.current().cancellationSignal.aborted) throw Context.current().cancellationSignal.reason;
+      }
+      const backup = await result;
+      return { facts: { backup }, note: `backup ${backup.id} (${(backup.sizeBytes / 1048576).toFixed(1)} MiB) by workflow ${handle.workflowId}` };
+    },
+
+    async restoreBackup(input: StepInput): Promise<StepOutput> {
+      const { backup, targetDatabase } = need(input, 'backup', 'targetDatabase');
+      const at = backupsOf(backup.tenant);
+      const entry = await archives.getText(at, backup.catalogueBlob);
+      if (entry === null) throw ApplicationFailure.nonRetryable(`backup ${backup.id} is not in the catalogue of ${backup.tenant}`, 'BackupMissing');
+      const { dumpBlob } = JSON.parse(entry) as BackupRef;
+      const reporter = new StepReporter(client, input.stepId);
+      return withTempDir(async (dir) => {
+        const file = path.join(dir, 'dump');
+        await archives.downloadFile(at, dumpBlob, file, {
+          signal: reporter.signal,
+          onProgress: (bytes, total) => reporter.report((30 * bytes) / Math.max(1, total), `downloading ${(bytes / 1048576).toFixed(1)} of ${(total / 1048576).toFixed(1)} MiB`),
+        });
+        const r = await db.restoreDatabase(file, targetDatabase, {
+          jobs: copyJobs,
+          signal: reporter.signal,
+          onProgress: (p) => reporter.report(30 + p.percent * 0.7, p.detail),
+        });
+        return { note: `restored backup ${backup.id} into ${targetDatabase}: ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
+      });
+    },
+  };
+}
