@@ -38,6 +38,9 @@ const scenarios: Record<string, (stack: CloneStack) => Promise<void>> = {
     await stack.admin.failNextDeliveries(DEFAULT_APP_AUTHORIZATIONS[0].appId, 1, 400);
     await stack.client.start({ source: DEMO.source, target: DEMO.target });
   },
+  'restore-done': async (stack) => {
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, plan: 'restore', requestedBy: 'ops@acme.example' });
+  },
   'copy-refused': async (stack) => {
     await stack.client.start({ source: DEMO.target, target: DEMO.source }).catch(() => undefined);
   },

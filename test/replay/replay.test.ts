@@ -11,7 +11,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 
 const DIR = path.join(__dirname, 'histories');
-const EXPECTED = ['copy-cancelled-rolled-back', 'copy-done', 'copy-failed-rolled-back', 'copy-refused', 'copy-skip-documents', 'copy-temporal-cancelled'];
+const EXPECTED = ['copy-cancelled-rolled-back', 'copy-done', 'copy-failed-rolled-back', 'copy-refused', 'copy-skip-documents', 'copy-temporal-cancelled', 'restore-done'];
 
 test('every recorded clone history replays through the current workflow code', async () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
