@@ -19,6 +19,7 @@ import {
   CLONE_REFUSED,
   cancelSignal,
   progressQuery,
+  rollbackSignal,
   skipOptionalDocumentsSignal,
   type CloneProgress,
 } from '../workflows/messages';
@@ -230,6 +231,19 @@ export class TenantCloneClient {
 
   async cancel(target: string, reason?: string): Promise<void> {
     await this.signalRunning(target, (h) => h.signal(cancelSignal, { reason }));
+  }
+
+  /**
+   * Undo a finished clone whose old database is still retained (`retainOldDatabaseFor`):
+   * the old database comes back and the target's platform state is restored.
+   */
+  async rollback(target: string, reason?: string): Promise<void> {
+    const p = await this.progress(target);
+    const drop = p.steps.find((st) => st.id === 'drop-set-aside-database');
+    if (p.outcome !== 'running' || drop?.status !== 'running' || !/kept until/.test(drop.detail ?? '')) {
+      throw new CloneNotFoundError(`nothing to roll back: the clone of ${target} is ${p.outcome === 'running' ? 'still running (use cancel)' : p.outcome} and keeps no old database`);
+    }
+    await this.handle(target).signal(rollbackSignal, { reason });
   }
 
   private async signalRunning(target: string, send: (h: WorkflowHandle<typeof cloneTenant>) => Promise<void>): Promise<void> {

@@ -8,6 +8,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   log,
   proxyActivities,
@@ -22,6 +23,7 @@ import {
   VERIFICATION_FAILED,
   cancelSignal,
   progressQuery,
+  rollbackSignal,
   skipOptionalDocumentsSignal,
   stepProgressSignal,
   type CloneOutcome,
@@ -30,7 +32,7 @@ import {
   type StepProgress,
 } from './messages';
 import { PLANS, checkPlanOrder, skipReason, type ActivityName, type CompensationName, type Plan, type PlanStep, type StepClass } from './plans';
-import { RequestError, normalizeRequest, type CloneRequest, type CloneRequestInput } from './request';
+import { RequestError, durationMs, normalizeRequest, type CloneRequest, type CloneRequestInput } from './request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from './search-attributes';
 import type { CloneFacts, StepActivity, StepInput, StepOutput, TargetBefore } from './step-contract';
 
@@ -104,7 +106,8 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
   let facts: Partial<CloneFacts> = {};
   let before: TargetBefore | null = null;
   let skipDocuments = false;
-  let cancelReason: string | null = null;
+  /** Why the clone was stopped by a signal (`cancel` or `rollback`); null = not, or by Temporal. */
+  let stopReason: string | null = null;
   let documentScope: CancellationScope | null = null;
   const mainScope = new CancellationScope();
 
@@ -138,8 +141,15 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
     documentScope?.cancel();
   });
   setHandler(cancelSignal, ({ reason }) => {
-    if (outcome !== 'running' || cancelReason !== null) return;
-    cancelReason = reason?.trim() || 'no reason given';
+    if (outcome !== 'running' || stopReason !== null) return;
+    stopReason = `cancelled: ${reason?.trim() || 'no reason given'}`;
+    mainScope.cancel();
+  });
+  // A finished clone keeping its old database can still be undone: like a cancel, it rolls back.
+  let retaining = false;
+  setHandler(rollbackSignal, ({ reason }) => {
+    if (!retaining || stopReason !== null) return;
+    stopReason = `rolled back on request: ${reason?.trim() || 'no reason given'}`;
     mainScope.cancel();
   });
   setHandler(stepProgressSignal, ({ stepId, percent, detail }) => {
@@ -178,7 +188,7 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
         try {
           out = await documentScope.run(() => activity(stepInput));
         } catch (err) {
-          if (isCancellation(err) && skipDocuments && cancelReason === null && !mainScope.consideredCancelled) {
+          if (isCancellation(err) && skipDocuments && stopReason === null && !mainScope.consideredCancelled) {
             out = { skipped: 'skipped by the skipOptionalDocuments signal while it ran' };
           } else throw err;
         } finally {
@@ -251,6 +261,21 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
     return { complete: true, report: `Rolled back: ${notes.join('; ')}.` };
   };
 
+  /** Keep the old database for the requested time; a rollback (or cancel) meanwhile undoes the clone. */
+  const retain = async (step: PlanStep) => {
+    const ms = durationMs(request.retainOldDatabaseFor!)!;
+    const st = progressOf(step.id);
+    const until = new Date(Date.now() + ms).toISOString();
+    st.status = 'running';
+    st.startedAt = new Date().toISOString();
+    st.detail = `old database kept until ${until}: \`tenant-clone rollback ${request.target}\` undoes the clone until then`;
+    upsertSearchAttributes([{ key: CloneStep, value: 'retaining' }]);
+    retaining = true;
+    showDetails();
+    await condition(() => false, ms);
+    retaining = false;
+  };
+
   let failure: unknown = null;
   try {
     await mainScope.run(async () => {
@@ -263,6 +288,7 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
           continue;
         }
         if (step.opensTarget) assertSafeToOpen(step);
+        if (step.activity === 'dropSetAsideDatabase' && request.retainOldDatabaseFor) await retain(step);
         await runStep(step);
       }
     });
@@ -271,12 +297,15 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
     failure = err;
     const cause = rootCause(err);
     const why = isCancellation(err)
-      ? cancelReason === null
-        ? 'cancelled from Temporal'
-        : `cancelled: ${cancelReason}`
+      ? (stopReason ?? 'cancelled from Temporal')
       : `${cause.type === CLONE_REFUSED ? 'refused' : `${steps.find((st) => st.status === 'failed')?.id ?? 'a step'} failed`}: ${cause.message}`;
     outcome = isCancellation(err) ? 'cancelled' : 'failed';
     message = why;
+    // Only the retention wait can be left running here (steps close their own status).
+    for (const st of steps.filter((x) => x.status === 'running')) {
+      st.status = 'skipped';
+      st.detail = 'the clone was rolled back while the old database was retained';
+    }
     showDetails();
     const rolledBack = await CancellationScope.nonCancellable(() => rollback());
     message = `${why}. ${rolledBack.report}`;
@@ -301,7 +330,7 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
   if (outcome === 'cancelled') {
     // Temporal's own cancellation must end as Canceled; a `cancel` signal ends as a failure
     // of type CloneCancelled, since a workflow cannot mark itself Canceled.
-    if (cancelReason === null) throw failure;
+    if (stopReason === null) throw failure;
     throw ApplicationFailure.create({ type: CLONE_CANCELLED, message: message!, nonRetryable: true });
   }
   const cause = rootCause(failure);

@@ -44,6 +44,8 @@ export interface StepProgressReport {
 
 export const skipOptionalDocumentsSignal = defineSignal('skipOptionalDocuments');
 export const cancelSignal = defineSignal<[{ reason?: string }]>('cancel');
+/** Undo a finished clone while its old database is still retained. */
+export const rollbackSignal = defineSignal<[{ reason?: string }]>('rollback');
 export const stepProgressSignal = defineSignal<[StepProgressReport]>('stepProgress');
 export const progressQuery = defineQuery<CloneProgress>('progress');
 

@@ -57,6 +57,7 @@ export type ActivityName =
 
 /** Activities that put back part of the target as it was before the clone (rollback). */
 export type CompensationName =
+  | 'closeTarget'
   | 'restoreOldDatabase'
   | 'restoreHostingMode'
   | 'restoreClusters'
@@ -144,7 +145,7 @@ export const copyPlan: Plan = {
     s('clone-attachments-azure', 'cloneAttachmentsAzure', 'Clone all Azure attachments or EjPackages', 'long', { condition: 'attachments' }),
     s('clone-attachments-soarc', 'cloneAttachmentsSoarc', 'Clone SoArc attachments', 'long', { condition: 'attachments' }),
     s('notify-apps', 'notifyApps', 'Notify apps about changing state with BackupRestored'),
-    s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', { condition: 'running-mode', opensTarget: true, undo: 'restoreHostingMode' }),
+    s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', { condition: 'running-mode', opensTarget: true, undo: 'closeTarget' }),
     s('wait-hosting-operations', 'waitHostingOperations', "Wait for customer's IIS ApplicationHost.config operations", 'wait'),
     s('drop-set-aside-database', 'dropSetAsideDatabase', 'Drop the old target database set aside at the start'),
   ],
@@ -188,7 +189,7 @@ export const restorePlan: Plan = {
     s('update-company-info', 'updateCompanyInfo', 'Update company info from customer database', 'quick', DIRECTORY),
     s('clone-attachments-soarc', 'cloneAttachmentsSoarc', 'Clone SoArc system attachments from source (chosen modules)', 'long', { condition: 'attachments' }),
     s('notify-apps', 'notifyApps', 'Notify apps about changing state with BackupRestored'),
-    s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', { condition: 'running-mode', opensTarget: true, undo: 'restoreHostingMode' }),
+    s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', { condition: 'running-mode', opensTarget: true, undo: 'closeTarget' }),
     s('drop-set-aside-database', 'dropSetAsideDatabase', 'Drop the old target database set aside at the start'),
   ],
   finally: notifyRequester,

@@ -32,6 +32,11 @@ export interface CloneRequest {
   pointInTime: string | null;
   /** E-mail address told when the clone ends. */
   requestedBy: string | null;
+  /**
+   * How long the old target database is kept after success (e.g. `24h`), during which
+   * `tenant-clone rollback` can still undo the clone; null = dropped at once.
+   */
+  retainOldDatabaseFor: string | null;
 }
 
 /** What a caller may send: the two tenant ids, everything else defaulted. */
@@ -110,6 +115,14 @@ export function normalizeRequest(input: CloneRequestInput): CloneRequest {
     requestedBy = input.requestedBy;
   }
 
+  let retainOldDatabaseFor: string | null = null;
+  if (input.retainOldDatabaseFor != null) {
+    if (typeof input.retainOldDatabaseFor !== 'string' || durationMs(input.retainOldDatabaseFor) === null) {
+      throw new RequestError(`retention ${JSON.stringify(input.retainOldDatabaseFor)} is invalid: expected a duration such as 90s, 30m, 24h or 7d, at most 30d`);
+    }
+    retainOldDatabaseFor = input.retainOldDatabaseFor;
+  }
+
   return {
     source,
     target,
@@ -122,7 +135,18 @@ export function normalizeRequest(input: CloneRequestInput): CloneRequest {
     enterRunningMode: flag('enter running mode', input.enterRunningMode, true),
     pointInTime,
     requestedBy,
+    retainOldDatabaseFor,
   };
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `30m`, `24h`, `7d` in milliseconds; null when malformed, zero or over 30 days. */
+export function durationMs(text: string): number | null {
+  const m = /^(\d{1,6})([smhd])$/.exec(text);
+  if (!m) return null;
+  const ms = Number(m[1]) * UNIT_MS[m[2]];
+  return ms > 0 && ms <= 30 * UNIT_MS.d ? ms : null;
 }
 
 export function cloneWorkflowId(target: string): string {

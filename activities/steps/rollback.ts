@@ -37,6 +37,13 @@ export function rollbackActivities({ db, directory, hosting, mailService, client
       throw ApplicationFailure.nonRetryable(`neither ${targetDatabase} nor ${setAsideDatabase} exists: the old database cannot be restored`, 'RollbackFailed');
     },
 
+    /** Take an opened target offline first, so users never see the databases being swapped. */
+    async closeTarget(input: StepInput): Promise<StepOutput> {
+      await hosting.setMode(input.request.target, 'maintenance');
+      await settle(input);
+      return { note: `${input.request.target} offline for the rollback` };
+    },
+
     async restoreHostingMode(input: StepInput): Promise<StepOutput> {
       const { hostingMode } = beforeOf(input);
       await hosting.setMode(input.request.target, hostingMode);

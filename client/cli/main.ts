@@ -75,6 +75,7 @@ program
   .option('--stay-offline', 'do not enter running mode at the end')
   .option('--point-in-time <iso>', 'instant to restore (plan point-in-time)')
   .option('--requested-by <email>', 'address told when the clone ends')
+  .option('--retain-old-database <duration>', 'keep the old target database this long after success (e.g. 24h), so `rollback` can undo the clone')
   .option('--wait', 'watch progress until the clone ends; exit code tells the outcome')
   .action(async (source: string, target: string, o) => {
     await withClient(async (c) => {
@@ -90,6 +91,7 @@ program
         enterRunningMode: !o.stayOffline,
         pointInTime: o.pointInTime ?? null,
         requestedBy: o.requestedBy ?? null,
+        retainOldDatabaseFor: o.retainOldDatabase ?? null,
       });
       console.log(`started clone ${source} → ${target} (workflow clone-${target})`);
       if (o.wait) exitFor(await watchClone(c, target));
@@ -135,6 +137,24 @@ program
     withClient(async (c) => {
       await c.cancel(target, o.reason);
       console.log(`asked clone-${target} to cancel`);
+    }),
+  );
+
+program
+  .command('rollback')
+  .description('undo a finished clone while its old database is retained (--retain-old-database)')
+  .argument('<target>')
+  .option('--reason <text>', 'why, recorded in the clone and told to the requester')
+  .option('--wait', 'wait until the rollback is done')
+  .action(async (target: string, o) =>
+    withClient(async (c) => {
+      await c.rollback(target, o.reason);
+      console.log(`asked clone-${target} to roll back`);
+      if (!o.wait) return;
+      const end = await c.result(target);
+      if (end.outcome === 'done') throw new ExitError('the clone ended before the rollback reached it', 1);
+      console.log(end.message);
+      if (end.outcome !== 'cancelled') throw new ExitError(`rollback ${end.outcome}: ${end.message}`, 1);
     }),
   );
 

@@ -119,4 +119,33 @@ describe('rollback', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(await targetState(stack), before);
     assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), false);
   });
+
+  test('a finished clone keeping its old database can be rolled back until the retention ends', async () => {
+    await stack.reseed({ persons: 2_000, taskDurationMs: 100 });
+    const before = await targetState(stack);
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, retainOldDatabaseFor: '1h' });
+    const retained = await waitForStep(stack, 'drop-set-aside-database');
+    assert.match(retained.steps.find((st) => st.id === 'drop-set-aside-database')?.detail ?? '', /old database kept until .*tenant-clone rollback acme-sandbox/);
+    assert.equal((await stack.admin.state(DEMO.target)).hosting.mode, 'running');
+    assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), true);
+
+    await stack.client.rollback(DEMO.target, 'wrong source data');
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'cancelled');
+    assert.match(end.outcome === 'cancelled' ? end.message : '', /^rolled back on request: wrong source data\. Rolled back: acme-sandbox offline for the rollback; /);
+    assert.deepEqual(await targetState(stack), before);
+    assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), false);
+    const p = await stack.client.progress(DEMO.target);
+    assert.equal(p.steps.find((st) => st.id === 'enter-running-mode')?.status, 'compensated');
+    assert.equal(p.steps.find((st) => st.id === 'drop-set-aside-database')?.status, 'skipped');
+  });
+
+  test('when the retention ends the old database is dropped and there is nothing left to roll back', async () => {
+    await stack.reseed({ persons: 500, taskDurationMs: 100 });
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, retainOldDatabaseFor: '3s' });
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'done', JSON.stringify(end));
+    assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), false);
+    await assert.rejects(stack.client.rollback(DEMO.target), /nothing to roll back: the clone of acme-sandbox is done/);
+  });
 });

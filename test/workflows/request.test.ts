@@ -17,6 +17,7 @@ describe('clone request', () => {
       enterRunningMode: true,
       pointInTime: null,
       requestedBy: null,
+      retainOldDatabaseFor: null,
     });
   });
 
@@ -31,6 +32,8 @@ describe('clone request', () => {
     ['point in time on copy', { source: 'acme', target: 'b-sandbox', pointInTime: '2026-01-01T00:00:00Z' }, /only the point-in-time plan/],
     ['point-in-time without instant', { source: 'acme', target: 'b-sandbox', plan: 'point-in-time' }, /point in time undefined/],
     ['bad requester', { source: 'acme', target: 'b-sandbox', requestedBy: 'not-an-address' }, /requested-by "not-an-address"/],
+    ['bad retention', { source: 'acme', target: 'b-sandbox', retainOldDatabaseFor: '2 weeks' }, /retention "2 weeks" is invalid/],
+    ['retention over 30 days', { source: 'acme', target: 'b-sandbox', retainOldDatabaseFor: '31d' }, /retention "31d" is invalid/],
   ];
   for (const [name, input, message] of refused) {
     test(`refuses ${name}, naming the value`, () => {
