@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import { StepReporter, need } from '../step-support';
 import type { Directory, Hosting, MailService } from './port';
+import { hostingSettled } from './wait-for-hosting';
 
 export interface PlatformDeps {
   directory: Directory;
@@ -13,11 +14,7 @@ export interface PlatformDeps {
 }
 
 export function platformActivities({ directory, hosting, mailService, client, pollIntervalMs }: PlatformDeps) {
-  const waitForOperations = (input: StepInput) =>
-    new StepReporter(client, input.stepId).waitFor(pollIntervalMs, async () => {
-      const st = await hosting.getState(input.request.target);
-      return st.pendingOperations === 0 ? { done: st } : { detail: `${st.pendingOperations} hosting operations pending` };
-    });
+  const waitForOperations = hostingSettled(hosting, client, pollIntervalMs);
 
   return {
     async enterMaintenance(input: StepInput): Promise<StepOutput> {

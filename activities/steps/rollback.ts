@@ -5,7 +5,8 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { StepInput, StepOutput, TargetBefore } from '../../workflows/step-contract';
-import { StepReporter, need } from '../step-support';
+import { hostingSettled } from '../platform/wait-for-hosting';
+import { need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
 
 function beforeOf(input: StepInput): TargetBefore {
@@ -14,11 +15,7 @@ function beforeOf(input: StepInput): TargetBefore {
 }
 
 export function rollbackActivities({ db, directory, hosting, mailService, client, pollIntervalMs }: CrossSystemDeps) {
-  const settle = (input: StepInput) =>
-    new StepReporter(client, input.stepId).waitFor(pollIntervalMs, async () => {
-      const st = await hosting.getState(input.request.target);
-      return st.pendingOperations === 0 ? { done: st } : { detail: `${st.pendingOperations} hosting operations pending` };
-    });
+  const settle = hostingSettled(hosting, client, pollIntervalMs);
 
   return {
     /** Drop the new database and rename the old one back (or just drop it, if there was none). */
