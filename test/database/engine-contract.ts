@@ -23,6 +23,24 @@ export interface EngineUnderTest {
   query?: (db: string, sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
   /** Drops a database whatever state it is in; defaults to engine.dropDatabase. */
   drop?: (db: string) => Promise<void>;
+  /** Opens a separate session on a database (to hold it open or keep a transaction open); defaults to a pg client. */
+  session?: (db: string) => Promise<HeldSession>;
+}
+
+export interface HeldSession {
+  query: (sql: string) => Promise<unknown>;
+  /** Also called on a session the engine already disconnected: must not throw then. */
+  end: () => Promise<void>;
+}
+
+async function pgSession(adminUrl: string, db: string): Promise<HeldSession> {
+  const { Client } = await import('pg');
+  const url = new URL(adminUrl);
+  url.pathname = `/${db}`;
+  const client = new Client({ connectionString: url.toString() });
+  client.on('error', () => undefined); // a session may be disconnected on purpose
+  await client.connect();
+  return { query: (sql) => client.query(sql), end: () => client.end().catch(() => undefined) };
 }
 
 const SANDBOX = 'mailinator.com';
@@ -51,6 +69,7 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       created.push(db);
       return db;
     };
+    const session = (db: string) => (t.session ?? ((d) => pgSession(t.adminUrl, d)))(db);
     const q = (db: string, sql: string, params: unknown[] = []) =>
       (t.query ?? ((d, s, p) => queryDb(t.adminUrl, d, s, p)))(db, sql, params);
     /** Runs `op` twice and asserts the second run leaves the same data. */
@@ -105,14 +124,9 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       const from = await seed('c_ren_a');
       const to = fresh('c_ren_b');
       const before = byTable(await engine.checksum(from));
-      const { Client } = await import('pg');
-      const url = new URL(t.adminUrl);
-      url.pathname = `/${from}`;
-      const held = new Client({ connectionString: url.toString() });
-      held.on('error', () => undefined); // it is expected to be disconnected
-      await held.connect();
+      const held = await session(from); // it is expected to be disconnected
       await engine.renameDatabase(from, to);
-      await held.end().catch(() => undefined);
+      await held.end();
       await engine.renameDatabase(from, to); // already done: no-op
       assert.equal(await engine.exists(from), false);
       assert.deepEqual(byTable(await engine.checksum(to)), before);
@@ -158,11 +172,7 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       const target = fresh('c_live_dst');
       await engine.createDatabase(target);
       const committedBefore = byTable(await engine.checksum(source));
-      const { Client } = await import('pg');
-      const url = new URL(t.adminUrl);
-      url.pathname = `/${source}`;
-      const holder = new Client({ connectionString: url.toString() });
-      await holder.connect();
+      const holder = await session(source);
       try {
         await holder.query('BEGIN');
         await holder.query(`INSERT INTO persons (id, first_name, last_name, email) VALUES (999999, 'Open', 'Transaction', 'open@tx.example')`);
@@ -196,11 +206,7 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       await engine.createDatabase(target);
       const file = path.join(backupDir, 'live.dump');
       const committedBefore = byTable(await engine.checksum(source));
-      const { Client } = await import('pg');
-      const url = new URL(t.adminUrl);
-      url.pathname = `/${source}`;
-      const holder = new Client({ connectionString: url.toString() });
-      await holder.connect();
+      const holder = await session(source);
       const progress: number[] = [];
       try {
         await holder.query('BEGIN');

@@ -1,0 +1,180 @@
+/**
+ * SQL Server / Azure SQL implementation of the TenantDatabase port. Every T-SQL batch comes
+ * from the pure builders in ./tsql (unit-tested without a server); this class holds the
+ * configuration (admin URL, the tenant login's password, backup target) and the pools.
+ */
+import type { SanitizationProfile } from '../profile';
+import type {
+  AppAuthorization,
+  CompanyInfo,
+  CopyOptions,
+  DirectoryUser,
+  ProgressFn,
+  ScrubCheckpoint,
+  ScrubOptions,
+  ScrubVerification,
+  TableChecksum,
+  TenantDatabase,
+  TenantIdentity,
+} from '../port';
+import * as admin from './admin';
+import { Connections, parseAdminUrl } from './connections';
+import * as copy from './copy';
+import * as data from './data';
+import * as scrub from './scrub';
+
+export interface MssqlTenantDatabaseOptions {
+  /** Server admin: mssql://user:pass@host:port[?encrypt=&trustServerCertificate=] or a connection string. */
+  adminUrl: string;
+  /** Password given to tenant logins by ensureLogin (8-128 characters: QUOTENAME's input limit). */
+  loginPassword: string;
+  /**
+   * Backups to Azure Blob Storage: the container's URL (https://account.blob.core.windows.net/c)
+   * and a SAS token (without '?') with read/write/list/delete on it. Without it, backups go to disk.
+   */
+  backupUrl?: { container: string; sasToken: string };
+  /** Server-side folder for copyDatabase's intermediate backup; default: the instance's backup folder. */
+  dataDir?: string;
+}
+
+export class MssqlTenantDatabase implements TenantDatabase {
+  readonly engine = 'mssql' as const;
+  private readonly conns: Connections;
+  private readonly loginPassword: string;
+  private readonly backup: copy.BackupConfig;
+  private azure: Promise<boolean> | undefined;
+
+  constructor(opts: MssqlTenantDatabaseOptions) {
+    if (!opts || typeof opts.adminUrl !== 'string') throw new Error('MssqlTenantDatabase: adminUrl is required');
+    if (typeof opts.loginPassword !== 'string' || opts.loginPassword.length < 8 || opts.loginPassword.length > 128) {
+      throw new Error('MssqlTenantDatabase: loginPassword must be 8 to 128 characters');
+    }
+    if (opts.backupUrl && (!/^https:\/\/[^\s'"?]+$/.test(opts.backupUrl.container ?? '') || !opts.backupUrl.sasToken)) {
+      throw new Error(`MssqlTenantDatabase: backupUrl.container ${JSON.stringify(opts.backupUrl.container)} must be an https:// container URL without a query, with a sasToken`);
+    }
+    this.conns = new Connections(parseAdminUrl(opts.adminUrl));
+    this.loginPassword = opts.loginPassword;
+    this.backup = { backupUrl: opts.backupUrl, dataDir: opts.dataDir };
+  }
+
+  /** Azure SQL Database (EngineEdition 5) has no SINGLE_USER, BACKUP TO DISK or RESTORE. */
+  private isAzure(): Promise<boolean> {
+    this.azure ??= copy.serverInfo(this.conns).then((i) => i.azure);
+    this.azure.catch(() => (this.azure = undefined));
+    return this.azure;
+  }
+
+  private db(db: string) {
+    return this.conns.db(db);
+  }
+
+  exists(db: string): Promise<boolean> {
+    return admin.databaseExists(this.conns, db);
+  }
+
+  sizeBytes(db: string): Promise<number> {
+    return admin.databaseSize(this.conns, db);
+  }
+
+  createDatabase(db: string): Promise<void> {
+    return admin.createDatabase(this.conns, db);
+  }
+
+  async renameDatabase(from: string, to: string): Promise<void> {
+    admin.checkDatabaseName(from);
+    admin.checkDatabaseName(to);
+    return admin.renameDatabase(this.conns, from, to, await this.isAzure());
+  }
+
+  async dropDatabase(db: string): Promise<void> {
+    // Validate before asking the server anything, so a bad name fails without a connection.
+    admin.checkDatabaseName(db);
+    return admin.dropDatabase(this.conns, db, await this.isAzure());
+  }
+
+  async ensureLogin(db: string, login: string): Promise<void> {
+    admin.checkDatabaseName(db);
+    admin.checkLoginName(login);
+    return admin.ensureLogin(this.conns, db, login, this.loginPassword, await this.isAzure());
+  }
+
+  grantQueryRole(db: string, role: string): Promise<void> {
+    return admin.grantQueryRole(this.conns, db, role);
+  }
+
+  /** SQL Server: BACKUP COPY_ONLY + RESTORE WITH MOVE; Azure SQL: CREATE DATABASE … AS COPY OF. */
+  copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number }> {
+    return copy.copyDatabase(this.conns, this.backup, source, target, opts);
+  }
+
+  /** See copy.ts for how `file` is used (the backup itself on disk, or a manifest of blob URLs). */
+  backupDatabase(db: string, file: string, opts?: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<{ bytes: number; format: string }> {
+    return copy.backupDatabase(this.conns, this.backup, db, file, opts);
+  }
+
+  restoreDatabase(file: string, target: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number }> {
+    return copy.restoreDatabase(this.conns, this.backup, file, target, opts);
+  }
+
+  async prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>> {
+    return data.prepareDatabase(await this.db(db), identity, profile, productionBaseUrl);
+  }
+
+  async disableScheduledTasks(db: string, profile: SanitizationProfile): Promise<Record<string, number>> {
+    return data.disableScheduledTasks(await this.db(db), profile);
+  }
+
+  async fixSystemUsers(db: string, profile: SanitizationProfile): Promise<string[]> {
+    return data.fixSystemUsers(await this.db(db), profile);
+  }
+
+  async scrubEmails(db: string, profile: SanitizationProfile, opts: ScrubOptions): Promise<ScrubCheckpoint> {
+    return scrub.scrubEmails(await this.db(db), profile, opts);
+  }
+
+  async verifyEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
+    return scrub.verifyEmails(await this.db(db), profile, sandboxDomain);
+  }
+
+  async replaceMailboxes(db: string, testMailbox: string): Promise<void> {
+    return data.replaceMailboxes(await this.db(db), testMailbox);
+  }
+
+  async setCompanyInfo(db: string, info: CompanyInfo): Promise<void> {
+    return data.setCompanyInfo(await this.db(db), info);
+  }
+
+  async readCompanyInfo(db: string): Promise<CompanyInfo> {
+    return data.readCompanyInfo(await this.db(db));
+  }
+
+  async assignUserPlans(db: string, profile: SanitizationProfile, plan: string): Promise<string[]> {
+    return data.assignUserPlans(await this.db(db), profile, plan);
+  }
+
+  async listUsers(db: string): Promise<DirectoryUser[]> {
+    return data.listUsers(await this.db(db));
+  }
+
+  /** A database that no longer exists (nothing was set aside) has no authorizations. */
+  async readAppAuthorizations(db: string): Promise<AppAuthorization[]> {
+    if (!(await this.exists(db))) return [];
+    return data.readAppAuthorizations(await this.db(db));
+  }
+
+  async restoreAppAuthorizations(db: string, auths: AppAuthorization[]): Promise<void> {
+    return data.restoreAppAuthorizations(await this.db(db), auths);
+  }
+
+  async countEnabledScheduledTasks(db: string, profile: SanitizationProfile): Promise<number> {
+    return data.countEnabledScheduledTasks(await this.db(db), profile);
+  }
+
+  async checksum(db: string): Promise<TableChecksum[]> {
+    return data.checksum(await this.db(db));
+  }
+
+  close(): Promise<void> {
+    return this.conns.closeAll();
+  }
+}

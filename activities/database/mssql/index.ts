@@ -1,0 +1,1 @@
+export { MssqlTenantDatabase, type MssqlTenantDatabaseOptions } from './engine';
