@@ -6,7 +6,14 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { stepProgressSignal } from '../workflows/messages';
+import type { TenantDatabases } from './database/engines';
+import type { TenantDatabase } from './database/port';
 import type { CloneFacts, StepInput } from '../workflows/step-contract';
+
+/** The engine of this clone's tenants (clones started before engines were facts are PostgreSQL). */
+export function dbFor(databases: TenantDatabases, input: StepInput): TenantDatabase {
+  return databases.for(input.facts.engine ?? 'postgres');
+}
 
 export function need<K extends keyof CloneFacts>(input: StepInput, ...keys: K[]): Pick<CloneFacts, K> {
   for (const key of keys) {

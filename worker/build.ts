@@ -3,6 +3,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { AzureBlobArchives } from '../activities/archive/azure-blob';
+import { TenantDatabases } from '../activities/database/engines';
+import { MssqlTenantDatabase } from '../activities/database/mssql';
 import { PostgresTenantDatabase } from '../activities/database/postgres/engine';
 import { loadProfile } from '../activities/database/profile';
 import { SmtpMailer } from '../activities/mail/smtp';
@@ -18,7 +20,11 @@ export interface RunningWorker {
 
 export async function startWorker(config: Config, extra: Partial<WorkerOptions> = {}): Promise<RunningWorker> {
   const profile = loadProfile(config.SANITIZATION_PROFILE);
-  const db = new PostgresTenantDatabase({ adminUrl: config.TENANT_DB_URL, loginPassword: config.TENANT_LOGIN_PASSWORD, pgBinDir: config.PG_BIN_DIR });
+  // Each tenant's engine comes from the directory; a worker serves the engines it has a server for.
+  const databases = new TenantDatabases({
+    postgres: new PostgresTenantDatabase({ adminUrl: config.TENANT_DB_URL, loginPassword: config.TENANT_LOGIN_PASSWORD, pgBinDir: config.PG_BIN_DIR }),
+    mssql: config.TENANT_MSSQL_URL ? new MssqlTenantDatabase({ adminUrl: config.TENANT_MSSQL_URL, loginPassword: config.TENANT_LOGIN_PASSWORD }) : undefined,
+  });
   const archives = new AzureBlobArchives({ azure: config.ARCHIVE_AZURE_CONNECTION, soarc: config.ARCHIVE_SOARC_CONNECTION });
   const mailer = new SmtpMailer({
     host: config.SMTP_HOST,
@@ -43,7 +49,7 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
     // (or a skipped document copy) takes effect in seconds, not at the heartbeat timeout.
     maxHeartbeatThrottleInterval: '2 seconds',
     activities: createActivities({
-      db,
+      databases,
       profile,
       archives,
       mailer,
@@ -61,7 +67,7 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
 
   const done = worker.run().finally(async () => {
     mailer.close();
-    await db.close();
+    await databases.close();
     await clientConnection.close();
     await nativeConnection.close();
   });

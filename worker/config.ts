@@ -18,6 +18,8 @@ export const configSchema = z.object({
   /** Password given to tenant logins. Secret. */
   TENANT_LOGIN_PASSWORD: z.string({ error: 'TENANT_LOGIN_PASSWORD is required' }).min(12, 'TENANT_LOGIN_PASSWORD must have at least 12 characters'),
   PG_BIN_DIR: z.string().optional(),
+  /** Admin URL of a SQL Server / Azure SQL server for tenants the directory records on mssql. Secret. */
+  TENANT_MSSQL_URL: z.string().optional(),
   SANITIZATION_PROFILE: z.string().optional(),
   QUERY_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'QUERY_ROLE must be a lower-case SQL identifier').default('customer_query'),
   COPY_JOBS: z.coerce.number().int().min(1).max(32).default(2),

@@ -25,6 +25,8 @@ export interface BackupRef {
 /** What the clone learned about its tenants; filled by `check-request` and later steps. */
 export interface CloneFacts {
   targetKind: TargetKind;
+  /** The database engine of both tenants (a clone never crosses engines). */
+  engine: 'postgres' | 'mssql';
   sourceDatabase: string;
   targetDatabase: string;
   /** The old target database's name while it is set aside. */

@@ -6,12 +6,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { VERIFICATION_FAILED } from '../../workflows/messages';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
-import { StepReporter, need } from '../step-support';
-import type { ScrubCheckpoint, TenantDatabase } from './port';
+import { StepReporter, dbFor, need } from '../step-support';
+import type { TenantDatabases } from './engines';
+import type { ScrubCheckpoint } from './port';
 import type { SanitizationProfile } from './profile';
 
 export interface DatabaseDeps {
-  db: TenantDatabase;
+  databases: TenantDatabases;
   profile: SanitizationProfile;
   client: Client | null;
   queryRole: string;
@@ -26,9 +27,10 @@ const count = (changes: Record<string, number>) =>
     .map(([table, n]) => `${table} ${n}`)
     .join(', ') || 'nothing to change';
 
-export function databaseActivities({ db, profile, client, queryRole, copyJobs }: DatabaseDeps) {
+export function databaseActivities({ databases, profile, client, queryRole, copyJobs }: DatabaseDeps) {
   return {
     async setAsideDatabase(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase, setAsideDatabase } = need(input, 'targetDatabase', 'setAsideDatabase');
       if (await db.exists(targetDatabase)) {
         await db.renameDatabase(targetDatabase, setAsideDatabase);
@@ -39,18 +41,21 @@ export function databaseActivities({ db, profile, client, queryRole, copyJobs }:
     },
 
     async createDatabase(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       await db.createDatabase(targetDatabase);
       return { note: `created ${targetDatabase}` };
     },
 
     async createSqlLogin(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       await db.ensureLogin(targetDatabase, loginFor(targetDatabase));
       return { note: `login ${loginFor(targetDatabase)} owns ${targetDatabase}` };
     },
 
     async copyDatabase(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { sourceDatabase, targetDatabase } = need(input, 'sourceDatabase', 'targetDatabase');
       const reporter = new StepReporter(client, input.stepId);
       reporter.report(0, `copying ${sourceDatabase} to ${targetDatabase}`);
@@ -63,6 +68,7 @@ export function databaseActivities({ db, profile, client, queryRole, copyJobs }:
     },
 
     async prepareDatabase(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const f = need(input, 'targetDatabase', 'targetCompanyName', 'targetSerial', 'targetBaseUrl', 'sourceBaseUrl');
       const changes = await db.prepareDatabase(
         f.targetDatabase,
@@ -74,6 +80,7 @@ export function databaseActivities({ db, profile, client, queryRole, copyJobs }:
     },
 
     async disableScheduledTasks(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       const changes = await db.disableScheduledTasks(targetDatabase, profile);
       const left = await db.countEnabledScheduledTasks(targetDatabase, profile);
@@ -82,12 +89,14 @@ export function databaseActivities({ db, profile, client, queryRole, copyJobs }:
     },
 
     async fixSystemUsers(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       const users = await db.fixSystemUsers(targetDatabase, profile);
       return { note: `system users: ${users.join(', ') || 'none configured'}` };
     },
 
     async scrubEmails(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       const domain = input.request.mailDomain;
       const reporter = new StepReporter<ScrubCheckpoint>(client, input.stepId);
@@ -118,18 +127,21 @@ export function databaseActivities({ db, profile, client, queryRole, copyJobs }:
     },
 
     async setQueryPermissions(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       await db.grantQueryRole(targetDatabase, queryRole);
       return { note: `${queryRole} may read ${targetDatabase}` };
     },
 
     async assignUserPlans(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase, targetKind } = need(input, 'targetDatabase', 'targetKind');
       const logins = await db.assignUserPlans(targetDatabase, profile, targetKind === 'test' ? 'test-environment-user' : 'sandbox-user');
       return { note: `${logins.length} users may log in` };
     },
 
     async createPartnerSystemUsers(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase, setAsideDatabase, targetHadDatabase } = need(input, 'targetDatabase', 'setAsideDatabase', 'targetHadDatabase');
       if (!targetHadDatabase) return { skipped: 'the target had no database, so no app authorizations to keep' };
       const auths = await db.readAppAuthorizations(setAsideDatabase);
@@ -138,6 +150,7 @@ export function databaseActivities({ db, profile, client, queryRole, copyJobs }:
     },
 
     async dropSetAsideDatabase(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { setAsideDatabase } = need(input, 'setAsideDatabase');
       await db.dropDatabase(setAsideDatabase);
       return { note: `dropped ${setAsideDatabase}` };

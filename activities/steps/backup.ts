@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { backupWorkflowId, type BackupInput, type backupTenant } from '../../workflows/backup-tenant';
 import type { BackupRef, StepInput, StepOutput } from '../../workflows/step-contract';
 import type { ArchiveLocation, Archives } from '../archive/port';
-import { StepReporter, need } from '../step-support';
+import { StepReporter, dbFor, need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
 
 export interface BackupDeps extends CrossSystemDeps {
@@ -32,12 +32,13 @@ async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-export function backupActivities({ db, directory, archives, client, taskQueue, copyJobs }: BackupDeps) {
+export function backupActivities({ databases, directory, archives, client, taskQueue, copyJobs }: BackupDeps) {
   return {
     async dumpTenantDatabase(input: BackupInput): Promise<BackupRef> {
       const tenant = await directory.getTenant(input.tenant);
       if (!tenant) throw ApplicationFailure.nonRetryable(`tenant ${input.tenant} is unknown to the directory`, 'BackupRefused');
-      if (tenant.database.engine !== db.engine) throw ApplicationFailure.nonRetryable(`${input.tenant} lives on ${tenant.database.engine}; this worker serves ${db.engine}`, 'BackupRefused');
+      if (!databases.has(tenant.database.engine)) throw ApplicationFailure.nonRetryable(`${input.tenant} lives on ${tenant.database.engine}, which this worker has no server for`, 'BackupRefused');
+      const db = databases.for(tenant.database.engine);
       const reporter = new StepReporter(client, input.stepId);
       const at = backupsOf(input.tenant);
       const ref: BackupRef = {
@@ -95,6 +96,7 @@ export function backupActivities({ db, directory, archives, client, taskQueue, c
 
     async restoreBackup(input: StepInput): Promise<StepOutput> {
       const { backup, targetDatabase } = need(input, 'backup', 'targetDatabase');
+      const db = dbFor(databases, input);
       const at = backupsOf(backup.tenant);
       const entry = await archives.getText(at, backup.catalogueBlob);
       if (entry === null) throw ApplicationFailure.nonRetryable(`backup ${backup.id} is not in the catalogue of ${backup.tenant}`, 'BackupMissing');

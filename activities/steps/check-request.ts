@@ -12,7 +12,7 @@ const refuse = (message: string) => ApplicationFailure.create({ type: CLONE_REFU
 /** Where the old target database waits while the clone runs (fits PostgreSQL's 63 chars). */
 export const setAsideName = (database: string) => `${database}__set_aside`;
 
-export function checkRequestActivity({ db, directory, hosting, mailService }: CrossSystemDeps) {
+export function checkRequestActivity({ databases, directory, hosting, mailService }: CrossSystemDeps) {
   return async function checkRequest(input: StepInput): Promise<StepOutput> {
     const { source, target, targetKind, mailDomain } = input.request;
     const [src, tgt] = await Promise.all([directory.getTenant(source), directory.getTenant(target)]);
@@ -23,9 +23,11 @@ export function checkRequestActivity({ db, directory, hosting, mailService }: Cr
     if (src.directoryTenant !== tgt.directoryTenant) {
       throw refuse(`source ${source} (directory tenant ${src.directoryTenant}) and target ${target} (directory tenant ${tgt.directoryTenant}) belong to different customers`);
     }
-    for (const t of [src, tgt]) {
-      if (t.database.engine !== db.engine) throw refuse(`${t.id} lives on ${t.database.engine}; this worker serves ${db.engine} tenants only`);
+    if (src.database.engine !== tgt.database.engine) {
+      throw refuse(`source ${source} lives on ${src.database.engine} and target ${target} on ${tgt.database.engine}: a clone cannot cross database engines`);
     }
+    if (!databases.has(src.database.engine)) throw refuse(`${source} and ${target} live on ${src.database.engine}, which this worker has no server for`);
+    const db = databases.for(src.database.engine);
     if (!(await db.exists(src.database.name))) throw refuse(`source database ${src.database.name} of ${source} does not exist`);
     const setAside = setAsideName(tgt.database.name);
     if (await db.exists(setAside)) {
@@ -56,6 +58,7 @@ export function checkRequestActivity({ db, directory, hosting, mailService }: Cr
         company: { companyName: tgt.companyName, serial: tgt.serial, license: tgt.license },
       },
       facts: {
+        engine: src.database.engine,
         targetKind: tgt.kind === 'test' ? 'test' : 'sandbox',
         sourceDatabase: src.database.name,
         targetDatabase: tgt.database.name,

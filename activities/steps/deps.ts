@@ -1,12 +1,12 @@
 import type { Client } from '@temporalio/client';
-import type { TenantDatabase } from '../database/port';
+import type { TenantDatabases } from '../database/engines';
 import type { SanitizationProfile } from '../database/profile';
 import type { Mailer } from '../mail/port';
 import type { Directory, Hosting, MailService, PartnerApps } from '../platform/port';
 
 /** Steps that span several outside systems get every port they use. */
 export interface CrossSystemDeps {
-  db: TenantDatabase;
+  databases: TenantDatabases;
   profile: SanitizationProfile;
   directory: Directory;
   hosting: Hosting;

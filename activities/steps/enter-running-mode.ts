@@ -6,11 +6,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { VERIFICATION_FAILED } from '../../workflows/messages';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
-import { StepReporter, need } from '../step-support';
+import { StepReporter, dbFor, need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
 
-export function enterRunningModeActivity({ db, profile, hosting, client, pollIntervalMs }: CrossSystemDeps) {
+export function enterRunningModeActivity({ databases, profile, hosting, client, pollIntervalMs }: CrossSystemDeps) {
   return async function enterRunningMode(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
     const { targetDatabase } = need(input, 'targetDatabase');
     const { target, mailDomain, keepScheduledTasks } = input.request;
     const emails = await db.verifyEmails(targetDatabase, profile, mailDomain);

@@ -3,12 +3,13 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import { postSignedWebhook, WebhookRejectedError } from '../platform/webhook';
-import { need } from '../step-support';
+import { dbFor, need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
 
-export function mailAndAppActivities({ db, mailService, partnerApps, mailer, webhookSecret }: CrossSystemDeps) {
+export function mailAndAppActivities({ databases, mailService, partnerApps, mailer, webhookSecret }: CrossSystemDeps) {
   return {
     async provisionMail(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase, testMailbox } = need(input, 'targetDatabase', 'testMailbox');
       const { target, source } = input.request;
       const before = await mailService.listMailboxes(target);
@@ -29,6 +30,7 @@ export function mailAndAppActivities({ db, mailService, partnerApps, mailer, web
     },
 
     async notifyApps(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       const { target, source } = input.request;
       const auths = await db.readAppAuthorizations(targetDatabase);

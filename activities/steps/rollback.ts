@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { StepInput, StepOutput, TargetBefore } from '../../workflows/step-contract';
 import { hostingSettled } from '../platform/wait-for-hosting';
-import { need } from '../step-support';
+import { dbFor, need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
 
 function beforeOf(input: StepInput): TargetBefore {
@@ -14,12 +14,13 @@ function beforeOf(input: StepInput): TargetBefore {
   return input.before;
 }
 
-export function rollbackActivities({ db, directory, hosting, mailService, client, pollIntervalMs }: CrossSystemDeps) {
+export function rollbackActivities({ databases, directory, hosting, mailService, client, pollIntervalMs }: CrossSystemDeps) {
   const settle = hostingSettled(hosting, client, pollIntervalMs);
 
   return {
     /** Drop the new database and rename the old one back (or just drop it, if there was none). */
     async restoreOldDatabase(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase, setAsideDatabase, targetHadDatabase } = need(input, 'targetDatabase', 'setAsideDatabase', 'targetHadDatabase');
       if (!targetHadDatabase) {
         await db.dropDatabase(targetDatabase);
@@ -68,6 +69,7 @@ export function rollbackActivities({ db, directory, hosting, mailService, client
     },
 
     async restoreDirectory(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const before = beforeOf(input);
       const target = input.request.target;
       await directory.setTestEnvironmentOf(target, before.testEnvironmentOf);

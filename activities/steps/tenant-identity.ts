@@ -1,6 +1,6 @@
 /** Steps that make the copy the target's own: license, company and users, in database and directory. */
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
-import { need } from '../step-support';
+import { dbFor, need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
 
 const TEST_SERIAL_PREFIX = 'Test Env - ';
@@ -13,9 +13,10 @@ const TEST_SERIAL_PREFIX = 'Test Env - ';
 export const testSerial = (companyName: string, serial: string) =>
   serial.startsWith(TEST_SERIAL_PREFIX) ? serial : `${TEST_SERIAL_PREFIX}${companyName}/${serial}`;
 
-export function tenantIdentityActivities({ db, directory }: CrossSystemDeps) {
+export function tenantIdentityActivities({ databases, directory }: CrossSystemDeps) {
   return {
     async changeSerial(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const f = need(input, 'targetDatabase', 'targetCompanyName', 'targetSerial', 'targetLicense');
       const serial = testSerial(f.targetCompanyName, f.targetSerial);
       await db.setCompanyInfo(f.targetDatabase, {
@@ -28,6 +29,7 @@ export function tenantIdentityActivities({ db, directory }: CrossSystemDeps) {
     },
 
     async syncDirectoryUsers(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       const users = (await db.listUsers(targetDatabase)).filter((u) => !u.isSystem);
       await directory.replaceUsers(
@@ -38,6 +40,7 @@ export function tenantIdentityActivities({ db, directory }: CrossSystemDeps) {
     },
 
     async updateCompanyInfo(input: StepInput): Promise<StepOutput> {
+      const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       const info = await db.readCompanyInfo(targetDatabase);
       await directory.updateCompany(input.request.target, { companyName: info.companyName, serial: info.serial, license: info.license });

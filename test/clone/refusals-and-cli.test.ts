@@ -52,6 +52,14 @@ describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
   });
 
   test('bad input is refused with a message naming it, and nothing is touched', async () => {
+    // Tenants on SQL Server, which this worker has no server for.
+    for (const [id, kind] of [['legacy', 'production'], ['legacy-sandbox', 'sandbox'], ['acme-mssql-sandbox', 'sandbox']] as const) {
+      await stack.admin.putTenant({
+        id, name: id, kind, region: 'westeurope', directoryTenant: id === 'acme-mssql-sandbox' ? 'acme.example' : 'legacy.example',
+        appVersion: '10.4.2', capacityMb: 20_000, companyName: id, serial: 'S-1', license: 'L',
+        database: { engine: 'mssql', name: id.replace(/-/g, '_') }, baseUrl: `https://${id}.example-crm.com`,
+      });
+    }
     const before = await snapshot();
     const cases: [Parameters<CloneStack['client']['start']>[0], new (...a: never[]) => Error, RegExp][] = [
       [{ source: 'acme', target: 'acme' }, RequestError, /same tenant \("acme"\)/],
@@ -62,6 +70,8 @@ describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
       [{ source: 'acme-sandbox', target: 'acme' }, CloneRefusedError, /target acme is a production tenant/],
       [{ source: 'globex', target: 'acme-sandbox' }, CloneRefusedError, /belong to different customers/],
       [{ source: 'acme', target: 'acme-sandbox', targetKind: 'test' }, CloneRefusedError, /acme-sandbox is a sandbox tenant, but the request says test/],
+      [{ source: 'acme', target: 'acme-mssql-sandbox' }, CloneRefusedError, /source acme lives on postgres and target acme-mssql-sandbox on mssql: a clone cannot cross database engines/],
+      [{ source: 'legacy', target: 'legacy-sandbox' }, CloneRefusedError, /live on mssql, which this worker has no server for/],
     ];
     for (const [input, type, message] of cases) {
       await assert.rejects(stack.client.start(input), (err: unknown) => err instanceof type && message.test((err as Error).message), JSON.stringify(input));

@@ -1,0 +1,27 @@
+/**
+ * The tenant database engines this worker can reach, chosen per tenant: the directory records
+ * each tenant's engine, and `check-request` carries it in the clone's facts.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { TenantDatabase } from './port';
+
+export type Engine = TenantDatabase['engine'];
+
+export class TenantDatabases {
+  constructor(private readonly byEngine: Partial<Record<Engine, TenantDatabase>>) {}
+
+  has(engine: Engine): boolean {
+    return this.byEngine[engine] !== undefined;
+  }
+
+  /** The engine's adapter; a tenant on an engine this worker has no server for is refused. */
+  for(engine: Engine): TenantDatabase {
+    const db = this.byEngine[engine];
+    if (!db) throw ApplicationFailure.nonRetryable(`this worker has no ${engine} server configured (${engine === 'mssql' ? 'TENANT_MSSQL_URL' : 'TENANT_DB_URL'})`, 'EngineNotConfigured');
+    return db;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.byEngine).map((db) => db?.close()));
+  }
+}
