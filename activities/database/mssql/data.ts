@@ -10,7 +10,7 @@ import { inTransaction, rows, run, type Runner } from './connections';
 import * as tk from './tsql/checksum';
 import * as tsan from './tsql/sanitize';
 import * as tu from './tsql/users';
-import { checkAppAuthorizations, checkBaseUrl, checkCompanyInfo, checkIdentity, checkLogin, checkMailbox, checkPlan } from './validate';
+import { checkAppAuthorizations, checkBaseUrl, checkCompanyInfo, checkIdentity, checkLogin, checkMailbox, checkPlan } from '../input-checks';
 
 type Counts = Record<string, number>;
 

@@ -10,6 +10,7 @@ import { columnInfo, requireTextColumn, type ColumnInfo } from './columns';
 import { inTransaction, rows, run } from './connections';
 import { abortError } from './progress';
 import * as ts from './tsql/scrub';
+import { runKeysetScrub, startingCheckpoint } from '../keyset-scrub';
 import { checkMailDomain } from './tsql/identifiers';
 
 const MAX_SAMPLES = 5;
@@ -21,15 +22,6 @@ export async function installRewrite(pool: sql.ConnectionPool): Promise<void> {
     await run(tx, ts.installSchema());
     await run(tx, ts.installRewriteFunction());
   });
-}
-
-function checkCheckpoint(cp: ScrubCheckpoint, columns: number): ScrubCheckpoint {
-  const ok =
-    Number.isInteger(cp.column) && cp.column >= 0 && cp.column <= columns &&
-    (cp.lastKey === null || typeof cp.lastKey === 'string') &&
-    Number.isInteger(cp.rewritten) && cp.rewritten >= 0 && Number.isInteger(cp.batches) && cp.batches >= 0;
-  if (!ok) throw new Error(`invalid scrub checkpoint ${JSON.stringify(cp)} for a profile with ${columns} e-mail columns`);
-  return { ...cp };
 }
 
 export async function scrubEmails(pool: sql.ConnectionPool, profile: SanitizationProfile, opts: ScrubOptions): Promise<ScrubCheckpoint> {
@@ -50,44 +42,30 @@ export async function scrubEmails(pool: sql.ConnectionPool, profile: Sanitizatio
   }
   await installRewrite(pool);
   const stored = opts.runId ? await storedCheckpoint(pool, opts.runId) : null;
-  const cp = checkCheckpoint(stored ?? opts.checkpoint ?? { column: 0, lastKey: null, rewritten: 0, batches: 0 }, columns.length);
+  const start = startingCheckpoint(stored ?? opts.checkpoint, columns.length);
 
   const sizes: number[] = [];
   for (const c of columns) sizes.push(Number((await rows<{ n: string | number }>(pool, ts.rowCount(c.table)))[0].n));
-  const totalRows = Math.max(1, sizes.reduce((a, b) => a + b, 0));
-
-  for (let ci = cp.column; ci < columns.length; ci++) {
-    const { table, column, key } = columns[ci];
-    const info = infos[ci];
-    let lastKey = ci === cp.column ? cp.lastKey : null;
-    let scannedHere = 0;
-    const doneBefore = sizes.slice(0, ci).reduce((a, b) => a + b, 0);
-    for (;;) {
-      if (opts.signal?.aborted) throw abortError(opts.signal, 'e-mail scrub');
-      const step = await inTransaction(pool, async (tx) => {
+  const done = await runKeysetScrub({
+    columns,
+    sizes,
+    start,
+    batchSize,
+    opts,
+    aborted: (signal) => abortError(signal, 'e-mail scrub'),
+    batch: (ci, lastKey, after) => {
+      const { table, column, key } = columns[ci];
+      const info = infos[ci];
+      return inTransaction(pool, async (tx) => {
         const [bound] = await rows<{ hi: string | null; n: number }>(tx, ts.batchBound(table, key, batchSize, lastKey));
         if (bound.n === 0 || bound.hi === null) return { n: 0, hi: lastKey, updated: 0 };
         const upd = await run(tx, ts.scrubRange(table, column, key, { sandbox, maxChars: info.maxChars, nullable: info.nullable, lo: lastKey, hi: bound.hi }));
-        const updated = upd.rowsAffected.reduce((a, b) => a + b, 0);
-        if (opts.runId) {
-          const next: ScrubCheckpoint = { column: ci, lastKey: bound.hi, rewritten: cp.rewritten + updated, batches: cp.batches + 1 };
-          await run(tx, ts.saveCheckpoint(opts.runId, JSON.stringify(next)));
-        }
+        const updated = upd.rowsAffected.reduce((x, y) => x + y, 0);
+        if (opts.runId) await run(tx, ts.saveCheckpoint(opts.runId, JSON.stringify(after(bound.hi, updated))));
         return { n: bound.n, hi: bound.hi, updated };
       });
-      if (step.n === 0) break;
-      lastKey = step.hi;
-      scannedHere += step.n;
-      cp.column = ci;
-      cp.lastKey = lastKey;
-      cp.rewritten += step.updated;
-      cp.batches += 1;
-      const percent = Math.min(99, Math.floor((100 * (doneBefore + Math.min(scannedHere, sizes[ci]))) / totalRows));
-      opts.onBatch?.({ ...cp }, { percent, detail: `${table}.${column}: ${cp.rewritten} values rewritten in ${cp.batches} batches (batch size ${batchSize})` });
-      if (step.n < batchSize) break;
-    }
-  }
-  const done: ScrubCheckpoint = { column: columns.length, lastKey: null, rewritten: cp.rewritten, batches: cp.batches };
+    },
+  });
   if (opts.runId) await run(pool, ts.saveCheckpoint(opts.runId, JSON.stringify(done)));
   return done;
 }

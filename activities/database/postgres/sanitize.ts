@@ -3,6 +3,7 @@
  * identity, applied as one transaction per step. Every UPDATE only touches rows whose values
  * differ from the wanted ones, so a second run changes nothing and reports zero rows.
  */
+import { checkBaseUrl } from '../input-checks';
 import type { Pool, PoolClient } from 'pg';
 import type { TenantIdentity } from '../port';
 import type { SanitizationProfile } from '../profile';
@@ -52,16 +53,6 @@ export async function applySet(
   return r.rowCount ?? 0;
 }
 
-function baseUrl(kind: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(`invalid ${kind} ${JSON.stringify(value)}: not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`invalid ${kind} ${JSON.stringify(value)}: must be http(s)`);
-  return value.replace(/\/+$/, '');
-}
 
 /**
  * Rewrite values that start with the production base URL (case-insensitive, followed by the
@@ -88,7 +79,7 @@ function checkIdentity(identity: TenantIdentity): void {
   if (!/^[a-z][a-z0-9-]{1,40}$/.test(identity.tenantId ?? '')) throw new Error(`invalid tenant id ${JSON.stringify(identity.tenantId)}`);
   if (!identity.companyName?.trim()) throw new Error(`invalid company name ${JSON.stringify(identity.companyName)}: must not be empty`);
   if (!identity.serial?.trim()) throw new Error(`invalid serial ${JSON.stringify(identity.serial)}: must not be empty`);
-  baseUrl('target base URL', identity.baseUrl);
+  checkBaseUrl('target base URL', identity.baseUrl);
 }
 
 export async function prepareDatabase(
@@ -98,8 +89,8 @@ export async function prepareDatabase(
   productionBaseUrl: string,
 ): Promise<Counts> {
   checkIdentity(identity);
-  const from = baseUrl('production base URL', productionBaseUrl);
-  const to = baseUrl('target base URL', identity.baseUrl);
+  const from = checkBaseUrl('production base URL', productionBaseUrl);
+  const to = checkBaseUrl('target base URL', identity.baseUrl);
   return inTransaction(pool, async (c) => {
     const counts: Counts = {};
     const r = await c.query(

@@ -7,10 +7,11 @@ import type { Pool, PoolClient } from 'pg';
 import type { ScrubCheckpoint, ScrubOptions } from '../port';
 import type { SanitizationProfile } from '../profile';
 import { abortError } from './child-process';
-import { columnInfo, requireTextColumn } from './columns';
+import { columnInfo, requireTextColumn, type ColumnInfo } from './columns';
 import { inTransaction } from './connections';
 import { checkMailDomain, domainRegex, quoteIdent } from './identifiers';
 import { INSTALL_SQL, needsRewritePattern } from './scrub-sql';
+import { runKeysetScrub, startingCheckpoint } from '../keyset-scrub';
 
 export async function installRewriteFunctions(pool: Pool): Promise<void> {
   // Serialised with an advisory lock: concurrent CREATE OR REPLACE of one function can fail.
@@ -18,15 +19,6 @@ export async function installRewriteFunctions(pool: Pool): Promise<void> {
     await c.query(`SELECT pg_advisory_xact_lock(hashtext('tenant_clone.install'))`);
     await c.query(INSTALL_SQL);
   });
-}
-
-function checkCheckpoint(cp: ScrubCheckpoint, columns: number): ScrubCheckpoint {
-  const ok =
-    Number.isInteger(cp.column) && cp.column >= 0 && cp.column <= columns &&
-    (cp.lastKey === null || typeof cp.lastKey === 'string') &&
-    Number.isInteger(cp.rewritten) && cp.rewritten >= 0 && Number.isInteger(cp.batches) && cp.batches >= 0;
-  if (!ok) throw new Error(`invalid scrub checkpoint ${JSON.stringify(cp)} for a profile with ${columns} e-mail columns`);
-  return { ...cp };
 }
 
 export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts: ScrubOptions): Promise<ScrubCheckpoint> {
@@ -38,10 +30,10 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
   // A checkpoint committed with a batch is never behind the heartbeated one, so it wins; one
   // left by another run (e.g. copied along from a source that was itself a clone) is ignored.
   const stored = opts.runId ? await storedCheckpoint(pool, opts.runId) : null;
-  const cp = checkCheckpoint(stored ?? opts.checkpoint ?? { column: 0, lastKey: null, rewritten: 0, batches: 0 }, columns.length);
+  const start = startingCheckpoint(stored ?? opts.checkpoint, columns.length);
 
   // Validate every column up front so a typo fails before anything is rewritten.
-  const infos = [];
+  const infos: ColumnInfo[] = [];
   for (const c of columns) {
     const info = await columnInfo(pool, c.table, c.column);
     requireTextColumn(info);
@@ -59,21 +51,22 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
     const r = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent('table name', c.table)}`);
     sizes.push(Number(r.rows[0].n));
   }
-  const totalRows = Math.max(1, sizes.reduce((a, b) => a + b, 0));
   const pattern = needsRewritePattern(domainRegex(sandbox));
 
-  for (let ci = cp.column; ci < columns.length; ci++) {
-    const { table, column, key } = columns[ci];
-    const t = quoteIdent('table name', table);
-    const col = quoteIdent('column name', column);
-    const k = quoteIdent('key column', key);
-    const info = infos[ci];
-    let lastKey = ci === cp.column ? cp.lastKey : null;
-    let scannedHere = 0;
-    const doneBefore = sizes.slice(0, ci).reduce((a, b) => a + b, 0);
-    for (;;) {
-      if (opts.signal?.aborted) throw abortError(opts.signal, 'e-mail scrub');
-      const step = await inTransaction(pool, async (c) => {
+  const done = await runKeysetScrub({
+    columns,
+    sizes,
+    start,
+    batchSize,
+    opts,
+    aborted: (signal) => abortError(signal, 'e-mail scrub'),
+    batch: (ci, lastKey, after) => {
+      const { table, column, key } = columns[ci];
+      const t = quoteIdent('table name', table);
+      const col = quoteIdent('column name', column);
+      const k = quoteIdent('key column', key);
+      const info = infos[ci];
+      return inTransaction(pool, async (c) => {
         const bound = lastKey === null
           ? await c.query<{ hi: string | null; n: string }>(`SELECT max(k)::text AS hi, count(*)::text AS n FROM (SELECT ${k} AS k FROM ${t} ORDER BY ${k} LIMIT $1) s`, [batchSize])
           : await c.query<{ hi: string | null; n: string }>(`SELECT max(k)::text AS hi, count(*)::text AS n FROM (SELECT ${k} AS k FROM ${t} WHERE ${k} > $1 ORDER BY ${k} LIMIT $2) s`, [lastKey, batchSize]);
@@ -88,25 +81,11 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
           params,
         );
         const updated = upd.rowCount ?? 0;
-        if (opts.runId) {
-          const next: ScrubCheckpoint = { column: ci, lastKey: hi, rewritten: cp.rewritten + updated, batches: cp.batches + 1 };
-          await saveCheckpoint(c, opts.runId, next);
-        }
+        if (opts.runId) await saveCheckpoint(c, opts.runId, after(hi, updated));
         return { n, hi, updated };
       });
-      if (step.n === 0) break;
-      lastKey = step.hi;
-      scannedHere += step.n;
-      cp.column = ci;
-      cp.lastKey = lastKey;
-      cp.rewritten += step.updated;
-      cp.batches += 1;
-      const percent = Math.min(99, Math.floor((100 * (doneBefore + Math.min(scannedHere, sizes[ci]))) / totalRows));
-      opts.onBatch?.({ ...cp }, { percent, detail: `${table}.${column}: ${cp.rewritten} values rewritten in ${cp.batches} batches` });
-      if (step.n < batchSize) break;
-    }
-  }
-  const done: ScrubCheckpoint = { column: columns.length, lastKey: null, rewritten: cp.rewritten, batches: cp.batches };
+    },
+  });
   if (opts.runId) await saveCheckpoint(pool, opts.runId, done);
   return done;
 }

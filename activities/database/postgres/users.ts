@@ -7,14 +7,9 @@ import type { AppAuthorization, DirectoryUser } from '../port';
 import type { SanitizationProfile } from '../profile';
 import { columnInfo } from './columns';
 import { inTransaction } from './connections';
+import { checkAppAuthorizations, checkLogin } from '../input-checks';
 import { quoteIdent } from './identifiers';
 
-function checkLogin(kind: string, login: string): string {
-  if (typeof login !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/.test(login)) {
-    throw new Error(`invalid ${kind} ${JSON.stringify(login)}: 1-100 characters of letters, digits and . _ @ + -`);
-  }
-  return login;
-}
 
 function usersColumns(profile: SanitizationProfile) {
   const u = profile.users;
@@ -93,16 +88,7 @@ export async function readAppAuthorizations(pool: Pool): Promise<AppAuthorizatio
 }
 
 export async function restoreAppAuthorizations(pool: Pool, auths: AppAuthorization[]): Promise<void> {
-  if (!Array.isArray(auths)) throw new Error('invalid app authorizations: expected an array');
-  for (const a of auths) {
-    if (!a || typeof a.appId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/.test(a.appId)) {
-      throw new Error(`invalid app authorization app id ${JSON.stringify(a?.appId)}`);
-    }
-    if (typeof a.appName !== 'string' || !a.appName.trim() || a.appName.length > 200) {
-      throw new Error(`invalid app authorization name ${JSON.stringify(a.appName)} for app ${a.appId}`);
-    }
-    checkLogin(`system user login of app ${a.appId}`, a.systemUserLogin);
-  }
+  checkAppAuthorizations(auths);
   await inTransaction(pool, async (c) => {
     for (const a of auths) {
       await c.query(

@@ -1,5 +1,5 @@
-/** Checks of caller values shared by the data operations; errors name the bad value. */
-import type { AppAuthorization, CompanyInfo, TenantIdentity } from '../port';
+/** Checks of caller values, shared by every engine's data operations; errors name the bad value. */
+import type { AppAuthorization, CompanyInfo, TenantIdentity } from './port';
 
 export function checkLogin(kind: string, login: string): string {
   if (typeof login !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/.test(login)) {
