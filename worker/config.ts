@@ -20,6 +20,8 @@ export const configSchema = z.object({
   PG_BIN_DIR: z.string().optional(),
   /** Admin URL of a SQL Server / Azure SQL server for tenants the directory records on mssql. Secret. */
   TENANT_MSSQL_URL: z.string().optional(),
+  /** Where the SQL Server writes tenant backups: into the backup archive (TO URL) or to a folder it shares with the worker. */
+  TENANT_MSSQL_BACKUPS: z.enum(['archive', 'disk'], { error: 'TENANT_MSSQL_BACKUPS must be "archive" or "disk"' }).default('archive'),
   SANITIZATION_PROFILE: z.string().optional(),
   QUERY_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'QUERY_ROLE must be a lower-case SQL identifier').default('customer_query'),
   COPY_JOBS: z.coerce.number().int().min(1).max(32).default(2),

@@ -13,6 +13,7 @@ import type {
   ArchiveSystem,
   Archives,
   CopyCheckpoint,
+  ServerAccess,
 } from './port';
 import { checkBlockSize, downloadBlobToFile, readBlobText, uploadFileToBlob } from './blob-files';
 import { DonePrefix } from './done-prefix';
@@ -295,6 +296,32 @@ export class AzureBlobArchives implements Archives {
 
     if (todo.length === 0) report();
     return { ...tracker.checkpoint, removed, total };
+  }
+
+  async serverAccess(at: ArchiveLocation, lifetimeMs: number): Promise<ServerAccess> {
+    const loc = resolveLocation(at);
+    if (!Number.isInteger(lifetimeMs) || lifetimeMs < 60_000 || lifetimeMs > 7 * 24 * 3600_000) {
+      throw new Error(`invalid SAS lifetime ${String(lifetimeMs)} ms: between one minute and seven days`);
+    }
+    const container = this.container(loc);
+    try {
+      await container.createIfNotExists();
+    } catch (err) {
+      throw failedWith(`creating ${describeLocation(loc)}`, err);
+    }
+    const now = Date.now();
+    // rwdl is what SQL Server documents for BACKUP TO URL; one level for backup and restore,
+    // because the server keeps one credential per container URL and both may use it at once.
+    const sasToken = generateBlobSASQueryParameters(
+      {
+        containerName: loc.container,
+        permissions: ContainerSASPermissions.parse('rwdl'),
+        startsOn: new Date(now - SAS_CLOCK_SKEW_MS),
+        expiresOn: new Date(now + lifetimeMs),
+      },
+      this.services[loc.system].credential as StorageSharedKeyCredential,
+    ).toString();
+    return { containerUrl: container.url, sasToken };
   }
 
   /** The validated location of one blob, which must lie under the location's prefix. */

@@ -36,6 +36,13 @@ export interface ArchiveCopyResult extends CopyCheckpoint {
   total: number;
 }
 
+/** A container a server reads and writes itself, and the SAS token that lets it. The token is a secret. */
+export interface ServerAccess {
+  containerUrl: string;
+  /** Without the leading '?'. */
+  sasToken: string;
+}
+
 export interface Archives {
   /**
    * Make `to` hold exactly the blobs of `from` (server-side copy, bounded concurrency),
@@ -51,4 +58,10 @@ export interface Archives {
   uploadFile(at: ArchiveLocation, name: string, file: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal }): Promise<{ bytes: number }>;
   /** Download a blob to a local file (streamed, with progress). */
   downloadFile(at: ArchiveLocation, name: string, file: string, opts?: { onProgress?: (bytes: number, total: number) => void; signal?: AbortSignal }): Promise<{ bytes: number }>;
+  /**
+   * A container-wide SAS (read, write, delete, list) for a database server that reads or writes
+   * the archive itself (SQL Server's BACKUP/RESTORE TO URL), valid for `lifetimeMs`. The
+   * container is created if missing. The token is a secret: it must never enter workflow history.
+   */
+  serverAccess(at: ArchiveLocation, lifetimeMs: number): Promise<ServerAccess>;
 }

@@ -1,7 +1,7 @@
 /**
  * The tenant database port: every database operation a clone plan needs, independent of the
- * engine. The PostgreSQL engine implements it today; the SQL Server engine (issue 4) will
- * implement the same interface and pass the same contract suite.
+ * engine. The PostgreSQL and SQL Server / Azure SQL engines implement it and share one
+ * contract suite.
  *
  * Database names are logical names chosen by the directory (e.g. `tenant_acme`); the engine
  * validates and quotes them. Secrets (the server's admin password, the tenant login's password)
@@ -18,6 +18,28 @@ export interface CopyOptions {
   jobs?: number;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+}
+
+/**
+ * A blob container a database server writes its own backups to (SQL Server's BACKUP TO URL):
+ * the backup archive's container, a SAS for it, and the name prefix for this backup's blobs.
+ * Engines that dump through the worker (PostgreSQL) ignore it. The token is a secret.
+ */
+export interface ServerBlobTarget {
+  containerUrl: string;
+  sasToken: string;
+  prefix: string;
+}
+
+export interface BackupOptions {
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+  serverTarget?: ServerBlobTarget;
+}
+
+export interface RestoreOptions extends CopyOptions {
+  /** Read access to the container a server-written backup lives in (see ServerBlobTarget). */
+  serverSource?: { containerUrl: string; sasToken: string };
 }
 
 /** Checkpoint of the e-mail scrub: which (table, column) it is in and the last key done. */
@@ -118,14 +140,24 @@ export interface TenantDatabase {
 
   /**
    * Dump `db` to `file` in a format that restores in parallel (PostgreSQL: custom format),
-   * from one consistent snapshot without disconnecting its users.
+   * from one consistent snapshot without disconnecting its users. An engine whose server writes
+   * the backup itself to `opts.serverTarget` leaves in `file` a manifest that restoreDatabase
+   * reads instead (SQL Server), so `file` is always what the backup archive keeps.
    */
-  backupDatabase(db: string, file: string, opts?: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<{ bytes: number; format: string }>;
+  backupDatabase(db: string, file: string, opts?: BackupOptions): Promise<{ bytes: number; format: string }>;
   /**
    * Restore a dump made by backupDatabase into the existing `target`, in parallel where the
    * format allows. Re-running replaces a partial earlier restore.
    */
-  restoreDatabase(file: string, target: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number }>;
+  restoreDatabase(file: string, target: string, opts?: RestoreOptions): Promise<{ tables: number; bytes: number }>;
+
+  /**
+   * Restore `source` as it was at `at` (an ISO 8601 instant) into the existing `target`, from
+   * the server's own backup history: the last full backup before `at`, then the log chain up to
+   * it. An engine or server that keeps no per-database log chain refuses with an error saying
+   * so, before `target` is touched.
+   */
+  restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number; detail: string }>;
 
   /** Rewrite the tenant's identity and apply the profile's clear/delete/close/rewrite rules. */
   prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>>;

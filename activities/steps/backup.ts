@@ -1,7 +1,9 @@
 /**
  * Backups: the dump activity of the `backupTenant` workflow, and the two clone steps of the
  * `restore` plan that use it (start or join the source's backup; restore it as the target).
- * Dumps go through a local temporary file, so the restore can run in parallel.
+ * A PostgreSQL dump goes through a local temporary file, so the restore can run in parallel.
+ * A SQL Server writes its backup into the archive itself (BACKUP TO URL, with a SAS made
+ * here that never leaves the activity) and leaves only a manifest in that file.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +24,12 @@ export interface BackupDeps extends CrossSystemDeps {
 }
 
 const backupsOf = (tenant: string): ArchiveLocation => ({ system: 'azure', tenant, kind: 'backups' });
+
+/**
+ * How long a database server may use the backup archive for one backup or restore (SQL Server
+ * writes and reads its stripes there itself). Generous: a large backup takes hours.
+ */
+const SERVER_ACCESS_MS = 24 * 3600_000;
 
 async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tenant-clone-backup-'));
@@ -54,6 +62,7 @@ export function backupActivities({ databases, directory, archives, client, taskQ
       return withTempDir(async (dir) => {
         const file = path.join(dir, 'dump');
         const dump = await db.backupDatabase(tenant.database.name, file, {
+          serverTarget: { ...(await archives.serverAccess(at, SERVER_ACCESS_MS)), prefix: `dumps/${input.backupId}/` },
           signal: reporter.signal,
           onProgress: (p) => reporter.report(p.percent * 0.6, `dumping ${tenant.database.name}: ${p.detail}`),
         });
@@ -109,6 +118,7 @@ export function backupActivities({ databases, directory, archives, client, taskQ
           onProgress: (bytes, total) => reporter.report((30 * bytes) / Math.max(1, total), `downloading ${(bytes / 1048576).toFixed(1)} of ${(total / 1048576).toFixed(1)} MiB`),
         });
         const r = await db.restoreDatabase(file, targetDatabase, {
+          serverSource: await archives.serverAccess(at, SERVER_ACCESS_MS),
           jobs: copyJobs,
           signal: reporter.signal,
           onProgress: (p) => reporter.report(30 + p.percent * 0.7, p.detail),

@@ -221,6 +221,27 @@ describe('AzureBlobArchives on Azurite', () => {
     assert.deepEqual(await archives.list(loc('azure', 'never-made', 'documents')), []);
   });
 
+  test('serverAccess: a container SAS that lets a server write, list, read and delete there, and nowhere else', async () => {
+    const at = loc('azure', 'srvaccess', 'backups');
+    const { containerUrl, sasToken } = await archives.serverAccess(at, 60 * 60_000);
+    assert.match(containerUrl, /\/srvaccess-backups$/);
+    assert.ok(!containerUrl.includes('?') && !sasToken.startsWith('?'));
+    // What SQL Server's BACKUP TO URL does with it: plain HTTP calls carrying only the token.
+    const asServer = new BlobServiceClient(`${containerUrl.replace(/\/srvaccess-backups$/, '')}?${sasToken}`).getContainerClient('srvaccess-backups');
+    await asServer.getBlockBlobClient('dumps/b-1/stripe-1of4.bak').uploadData(Buffer.from('stripe one'));
+    const names: string[] = [];
+    for await (const b of asServer.listBlobsFlat()) names.push(b.name);
+    assert.deepEqual(names, ['dumps/b-1/stripe-1of4.bak']);
+    assert.equal(await archives.getText(at, 'dumps/b-1/stripe-1of4.bak'), 'stripe one');
+    await asServer.getBlobClient('dumps/b-1/stripe-1of4.bak').delete();
+    assert.deepEqual(await archives.list(at), []);
+    // The token is for that container only.
+    const other = new BlobServiceClient(`${containerUrl.replace(/\/srvaccess-backups$/, '')}?${sasToken}`).getContainerClient('acme-documents');
+    await assert.rejects(other.getBlockBlobClient('x.txt').uploadData(Buffer.from('x')), (err: { statusCode?: number }) => err.statusCode === 403);
+    await assert.rejects(archives.serverAccess(at, 1000), /invalid SAS lifetime 1000 ms/);
+    await assert.rejects(archives.serverAccess(loc('azure', 'Bad_Tenant', 'backups'), 60_000), /Bad_Tenant/);
+  });
+
   test('a missing source container means an empty source', async () => {
     const to = loc('azure', 'acme-emptied', 'templates');
     await archives.put(to, 'letters/old.docx', 'old');

@@ -170,6 +170,62 @@ if (!URL_ENV) {
     });
   });
 
+  describe('point-in-time restore on SQL Server', () => {
+    const engine = new MssqlTenantDatabase({ adminUrl: url, loginPassword: PASSWORD });
+    const source = uniqueDbName('mspit_src');
+    const target = uniqueDbName('mspit_dst');
+    let master: sql.ConnectionPool;
+    let at = '';
+
+    const exec = (text: string, params: Record<string, string> = {}) => {
+      const r = master.request();
+      for (const [k, v] of Object.entries(params)) r.input(k, v);
+      return r.query(text);
+    };
+
+    before(async () => {
+      await seedMssqlTenantDatabase(url, source, { tenantId: 'acme', companyName: 'Acme AS', baseUrl: 'https://acme.example-crm.com', persons: 20 });
+      master = await pool(url, 'master', 1);
+      const [{ dir }] = (await exec(`SELECT CAST(SERVERPROPERTY('InstanceDefaultBackupPath') AS nvarchar(4000)) AS dir`)).recordset;
+      // FULL recovery and a full backup start a log chain, as production's maintenance does.
+      await exec(`DECLARE @s nvarchar(max) = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET RECOVERY FULL'; EXEC sys.sp_executesql @s;`, { db: source });
+      await exec(`BACKUP DATABASE @db TO DISK = @f WITH INIT, FORMAT`, { db: source, f: `${dir}/${source}_full.bak` });
+      await exec(`INSERT INTO ${source}.dbo.tickets (id, title, status, created_at) VALUES (200001, N'before the point', N'open', SYSDATETIMEOFFSET())`);
+      await new Promise((r) => setTimeout(r, 1500));
+      at = `${(await exec(`SELECT CONVERT(varchar(27), SYSUTCDATETIME(), 126) AS now`)).recordset[0].now}Z`;
+      await new Promise((r) => setTimeout(r, 1500));
+      await exec(`INSERT INTO ${source}.dbo.tickets (id, title, status, created_at) VALUES (200002, N'after the point', N'open', SYSDATETIMEOFFSET())`);
+      await exec(`BACKUP LOG @db TO DISK = @f WITH INIT, FORMAT`, { db: source, f: `${dir}/${source}_log1.trn` });
+    });
+
+    after(async () => {
+      await master?.close();
+      await engine.dropDatabase(source).catch(() => undefined);
+      await engine.dropDatabase(target).catch(() => undefined);
+      await engine.close();
+    });
+
+    test('the copy holds what was committed before the point and nothing after', async () => {
+      await engine.createDatabase(target);
+      const r = await engine.restoreToPointInTime(source, target, at);
+      assert.match(r.detail, /\+ 1 log backup\(s\), STOPAT/);
+      const rows = await queryOn(url, target, 'SELECT id FROM tickets WHERE id IN (200001, 200002) ORDER BY id');
+      assert.deepEqual(rows.map((x) => Number(x.id)), [200001]);
+      const state = await queryOn(url, 'master', `SELECT state_desc AS state, user_access_desc AS access FROM sys.databases WHERE name = '${target}'`);
+      assert.deepEqual(state, [{ state: 'ONLINE', access: 'MULTI_USER' }]);
+    });
+
+    test('a point before the full backup, in the future or past the last log is refused, naming it', async () => {
+      await assert.rejects(engine.restoreToPointInTime(source, target, '2000-01-01T00:00:00Z'), /no full backup of ".*" finished before 2000-01-01T00:00:00.000Z/);
+      await assert.rejects(engine.restoreToPointInTime(source, target, '2999-01-01T00:00:00Z'), /is in the future/);
+      await exec(`INSERT INTO ${source}.dbo.tickets (id, title, status, created_at) VALUES (200003, N'later', N'open', SYSDATETIMEOFFSET())`);
+      await new Promise((r) => setTimeout(r, 1500));
+      const late = `${(await exec(`SELECT CONVERT(varchar(27), SYSUTCDATETIME(), 126) AS now`)).recordset[0].now}Z`;
+      await assert.rejects(engine.restoreToPointInTime(source, target, late), /take a log backup now and retry/);
+      await assert.rejects(engine.restoreToPointInTime(source, source, at), /onto itself/);
+    });
+  });
+
   describe('e-mail rewrite on SQL Server: hard values', () => {
     const SANDBOX = 'mailinator.com';
     const hex8 = (s: string): string => createHash('md5').update(s).digest('hex').slice(0, 8);

@@ -53,6 +53,14 @@ describe('PostgreSQL specifics', () => {
     await assert.rejects(engine.ensureLogin(source, 'pg_sneaky'), /"pg_sneaky".*reserved/);
   });
 
+  test('point-in-time restore is refused (the WAL is per server), bad names by name, and nothing is touched', async () => {
+    const before = await engine.checksum(source);
+    await assert.rejects(engine.restoreToPointInTime(source, target, '2026-11-21T00:00:00Z'), /point-in-time restore of ".*" to "2026-11-21T00:00:00Z" is not possible on PostgreSQL: its write-ahead log is per server/);
+    await assert.rejects(engine.restoreToPointInTime('Bad;name', target, '2026-11-21T00:00:00Z'), /invalid database name "Bad;name"/);
+    assert.deepEqual(await engine.checksum(source), before);
+    assert.equal(await engine.exists(target), false);
+  });
+
   test('the constructor refuses a bad URL or a short password', () => {
     assert.throws(() => new PostgresTenantDatabase({ adminUrl: 'mysql://x/y', loginPassword: PASSWORD }), /"mysql:"/);
     assert.throws(() => new PostgresTenantDatabase({ adminUrl: admin, loginPassword: 'short' }), /loginPassword/);

@@ -15,11 +15,13 @@ import * as ta from '../../activities/database/mssql/tsql/admin';
 import * as tk from '../../activities/database/mssql/tsql/checksum';
 import * as tc from '../../activities/database/mssql/tsql/copy';
 import { bracket, quoteIdent } from '../../activities/database/mssql/tsql/identifiers';
+import * as th from '../../activities/database/mssql/tsql/history';
 import * as ts from '../../activities/database/mssql/tsql/scrub';
 import * as tsan from '../../activities/database/mssql/tsql/sanitize';
 import * as tu from '../../activities/database/mssql/tsql/users';
 import { parseAdminUrl } from '../../activities/database/mssql/connections';
 import { MssqlTenantDatabase } from '../../activities/database/mssql/engine';
+import { stripeUrls } from '../../activities/database/mssql/copy';
 
 const HOSTILE = 'x]; DROP DATABASE y --';
 const PASSWORD = "Pa'ss; DROP LOGIN sa --";
@@ -43,6 +45,8 @@ function catalog(): Batch[] {
     tc.restoreDatabase('tenant_b', disk, moves), tc.restoreDatabase('tenant_b', urls, moves), tc.takeOffline('tenant_b'), tc.multiUser('tenant_b'),
     tc.requestProgress(52), tc.currentSession(), tc.lastBackupSize('tenant_a'), tc.azureCopyStart('tenant_a', 'tenant_b'), tc.azureCopyProgress('tenant_b'),
     tc.ensureUrlCredential('https://acct.blob.core.windows.net/backups', SAS),
+    tc.restoreDatabase('tenant_b', disk, moves, { position: 3, recovery: false }), tc.restoreLog('tenant_b', disk, 4, '2026-11-21T02:30:00.000'),
+    tc.restoreLog('tenant_b', urls, 1, '2026-11-21T02:30:00'), tc.recoverDatabase('tenant_b'), th.backupHistory('tenant_a'), th.serverClock(),
     ts.installLock(), ts.installSchema(), ts.installRewriteFunction(), ts.columnInfo('persons', 'email'), ts.rowCount('persons'), ts.keyNulls('persons', 'id'),
     ts.batchBound('persons', 'id', 20000, null), ts.batchBound('settings', 'key', 200, 'mail.sender'),
     ts.scrubRange('persons', 'email', 'id', { sandbox: 'mailinator.com', maxChars: 254, nullable: true, lo: null, hi: '4000' }),
@@ -77,6 +81,10 @@ const NOT_PARSEABLE: Record<string, string> = {
   'restore-filelistonly-url': 'RESTORE FILELISTONLY is not in its grammar',
   'restore-database-disk': 'RESTORE DATABASE is not in its grammar',
   'restore-database-url': 'RESTORE DATABASE is not in its grammar',
+  'restore-database-disk-norecovery': 'RESTORE DATABASE is not in its grammar',
+  'restore-log-disk': 'RESTORE LOG is not in its grammar',
+  'restore-log-url': 'RESTORE LOG is not in its grammar',
+  'restore-with-recovery': 'RESTORE DATABASE is not in its grammar',
   'single-user-before-restore': 'IF EXISTS … BEGIN … END and dynamic ALTER DATABASE … SET SINGLE_USER',
   'multi-user-after-restore': 'IF EXISTS … BEGIN … END and dynamic ALTER DATABASE … SET MULTI_USER',
   'current-session': '@@SPID (system function without parentheses)',
@@ -101,7 +109,7 @@ const KNOWN_TABLES = new Set([
   'webhooks', 'tickets', 'server_sessions', 'batch_server_config', 'settings', 'scrub_checkpoint', 'rewrite_emails',
   // UPDATE t … FROM [dbo].[x] AS t: the parser lists the alias as the update target.
   't',
-  'databases', 'database_files', 'tables', 'columns', 'types', 'dm_exec_requests', 'dm_database_copies', 'backupset', 'sql_logins', 'credentials', 'OPENJSON', 'STRING_SPLIT',
+  'databases', 'database_files', 'tables', 'columns', 'types', 'dm_exec_requests', 'dm_database_copies', 'backupset', 'backupmediaset', 'backupmediafamily', 'sql_logins', 'credentials', 'OPENJSON', 'STRING_SPLIT',
 ]);
 
 const parser = new Parser();
@@ -287,14 +295,41 @@ describe('T-SQL batches of the SQL Server engine', () => {
     assert.equal(tc.URL_MAXTRANSFERSIZE, 4 * 1024 * 1024);
     assert.equal(tc.URL_BLOCKSIZE, 64 * 1024);
     const r = tc.restoreDatabase('tenant_b', disk, moves);
-    assert.equal(r.text, 'RESTORE DATABASE @db FROM DISK = @dev0 WITH MOVE @lf0 TO @pf0, MOVE @lf1 TO @pf1, REPLACE, CHECKSUM, RECOVERY, STATS = 5;');
+    assert.equal(r.text, 'RESTORE DATABASE @db FROM DISK = @dev0 WITH FILE = @pos, MOVE @lf0 TO @pf0, MOVE @lf1 TO @pf1, REPLACE, CHECKSUM, RECOVERY, STATS = 5;');
     assert.deepEqual([r.params.lf1.value, r.params.pf1.value], [moves[1].logicalName, moves[1].physicalPath]);
-    assert.match(tc.restoreDatabase('tenant_b', urls, moves).text, /FROM URL = @dev0, URL = @dev1 WITH MOVE .* REPLACE, .*MAXTRANSFERSIZE = 4194304;$/);
+    assert.match(tc.restoreDatabase('tenant_b', urls, moves).text, /FROM URL = @dev0, URL = @dev1 WITH FILE = @pos, MOVE .* REPLACE, .*MAXTRANSFERSIZE = 4194304;$/);
     assert.throws(() => tc.restoreDatabase('tenant_b', disk, []), /MOVE/);
+    assert.equal(r.params.pos.value, 1);
     assert.throws(() => tc.backupDatabase('tenant_a', { kind: 'url', urls: [] }), /1-64 URLs/);
     assert.match(tc.requestProgress(7).text, /sys\.dm_exec_requests AS r WHERE r\.session_id = @spid/);
     assert.match(tc.azureCopyProgress('tenant_b').text, /sys\.dm_database_copies/);
     assert.match(tc.takeOffline('tenant_b').text, /state_desc = N'ONLINE'/);
+  });
+
+  test('a point-in-time sequence: full WITH NORECOVERY at its FILE, each log WITH NORECOVERY and STOPAT, then RECOVERY', () => {
+    const full = tc.restoreDatabase('tenant_b', disk, moves, { position: 3, recovery: false });
+    assert.match(full.text, /WITH FILE = @pos, MOVE .* REPLACE, CHECKSUM, NORECOVERY, STATS = 5;$/);
+    assert.doesNotMatch(full.text, /\bRECOVERY\b(?<!NORECOVERY)/);
+    assert.deepEqual(full.params.pos, { type: 'int', value: 3 });
+    assert.equal(tc.restoreFileList(disk, 3).text, 'RESTORE FILELISTONLY FROM DISK = @dev0 WITH FILE = @pos;');
+    const log = tc.restoreLog('tenant_b', disk, 4, '2026-11-21T02:30:00.000');
+    assert.equal(log.text, 'RESTORE LOG @db FROM DISK = @dev0 WITH FILE = @pos, CHECKSUM, NORECOVERY, STOPAT = @stopat, STATS = 5;');
+    assert.deepEqual([log.params.pos.value, log.params.stopat.value, log.params.db.value], [4, '2026-11-21T02:30:00.000', 'tenant_b']);
+    assert.match(tc.restoreLog('tenant_b', urls, 1, '2026-11-21T02:30:00').text, /FROM URL = @dev0, URL = @dev1 WITH .*STOPAT = @stopat.*MAXTRANSFERSIZE = 4194304;$/);
+    assert.equal(tc.recoverDatabase('tenant_b').text, 'RESTORE DATABASE @db WITH RECOVERY;');
+    for (const bad of ['2026-11-21 02:30', '2026-11-21T02:30:00Z', "2026-11-21T02:30:00'; DROP DATABASE x --"]) {
+      assert.throws(() => tc.restoreLog('tenant_b', disk, 1, bad), new RegExp(`invalid STOPAT ${JSON.stringify(bad).replace(/[\]\\[^$.|?*+(){}]/g, '\\$&')}`));
+    }
+    for (const bad of [0, 1.5, 40000]) assert.throws(() => tc.restoreLog('tenant_b', disk, bad, '2026-11-21T02:30:00'), new RegExp(`invalid backup set position ${bad}`));
+    assert.throws(() => tc.recoverDatabase(HOSTILE), /invalid database name/);
+    const h = th.backupHistory('tenant_a');
+    assert.match(h.text, /FROM msdb\.dbo\.backupset AS b/);
+    assert.match(h.text, /f\.mirror = 0/);
+    assert.match(h.text, /CONVERT\(varchar\(40\), b\.first_lsn\)/);
+    assert.match(h.text, /CONVERT\(varchar\(27\), b\.backup_start_date, 126\)/);
+    assert.match(h.text, /WHERE b\.database_name = @db AND b\.type IN \('D', 'L'\)/);
+    assert.throws(() => th.backupHistory(HOSTILE), /invalid database name/);
+    assert.match(th.serverClock().text, /DATEPART\(TZOFFSET, SYSDATETIMEOFFSET\(\)\)/);
   });
 
   test('data rules: values as parameters, binary-collation comparisons, NULL only as keyword', () => {
@@ -327,6 +362,18 @@ describe('T-SQL batches of the SQL Server engine', () => {
     assert.throws(() => parseAdminUrl('mysql://x/y'), /"mysql:"/);
     assert.throws(() => new MssqlTenantDatabase({ adminUrl: 'mssql://sa:x@h', loginPassword: 'short' }), /loginPassword/);
     assert.throws(() => new MssqlTenantDatabase({ adminUrl: 'mssql://sa:x@h', loginPassword: 'x'.repeat(129) }), /loginPassword/);
-    assert.throws(() => new MssqlTenantDatabase({ adminUrl: 'mssql://sa:x@h', loginPassword: PASSWORD, backupUrl: { container: 'http://x', sasToken: 's' } }), /"http:\/\/x"/);
+    assert.throws(() => new MssqlTenantDatabase({ adminUrl: 'mssql://sa:x@h', loginPassword: PASSWORD, backupsTo: 'tape' as 'disk' }), /backupsTo "tape"/);
+  });
+
+  test("backups to the archive: stripes under each backup's own prefix in the archive container; bad containers and prefixes are refused by name", () => {
+    const target = { containerUrl: 'https://acct.blob.core.windows.net/acme-backups/', sasToken: SAS, prefix: 'dumps/b-1/' };
+    const u = stripeUrls(target, 'tenant_acme', '20261122T100000000Z', 'abcd1234');
+    assert.deepEqual(u, [1, 2, 3, 4].map((i) => `https://acct.blob.core.windows.net/acme-backups/dumps/b-1/tenant_acme-20261122T100000000Z-abcd1234-${i}of4.bak`));
+    assert.ok(u.every((x) => !x.includes('sig=')), 'the SAS never travels in a URL');
+    // Azurite's http:// endpoint, as the local stack has it: SQL Server cannot use it, and says why.
+    assert.throws(() => stripeUrls({ ...target, containerUrl: 'http://127.0.0.1:10000/devstoreaccount1/acme-backups' }, 'tenant_acme', 's', 'n'), /backup container "http:\/\/127\.0\.0\.1:10000\/devstoreaccount1\/acme-backups" cannot be used by SQL Server: .*https:\/\//);
+    for (const prefix of ['../x/', 'dumps/b-1', 'a b/', '/abs/']) {
+      assert.throws(() => stripeUrls({ ...target, prefix }, 'tenant_acme', 's', 'n'), new RegExp(`invalid backup blob prefix ${JSON.stringify(prefix).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    }
   });
 });

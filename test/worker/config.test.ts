@@ -22,6 +22,7 @@ describe('worker configuration', () => {
     assert.equal(c.TEMPORAL_ADDRESS, '127.0.0.1:7233');
     assert.equal(c.TASK_QUEUE, 'tenant-clone');
     assert.equal(c.SMTP_PORT, 25);
+    assert.equal(c.TENANT_MSSQL_BACKUPS, 'archive');
   });
 
   test('every missing or bad value is named in one message', () => {
@@ -33,6 +34,7 @@ describe('worker configuration', () => {
         /SMTP_PORT/.test(err.message) &&
         /WEBHOOK_SIGNING_SECRET must have at least 16 characters/.test(err.message),
     );
+    assert.throws(() => loadConfig({ ...good, TENANT_MSSQL_BACKUPS: 'tape' }), /TENANT_MSSQL_BACKUPS: TENANT_MSSQL_BACKUPS must be "archive" or "disk"/);
   });
 
   test('a config file is read under the environment, which wins', () => {

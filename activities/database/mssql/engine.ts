@@ -9,7 +9,8 @@ import type {
   CompanyInfo,
   CopyOptions,
   DirectoryUser,
-  ProgressFn,
+  BackupOptions,
+  RestoreOptions,
   ScrubCheckpoint,
   ScrubOptions,
   ScrubVerification,
@@ -21,6 +22,7 @@ import * as admin from './admin';
 import { Connections, parseAdminUrl } from './connections';
 import * as copy from './copy';
 import * as data from './data';
+import { restoreToPointInTime } from './point-in-time';
 import * as scrub from './scrub';
 
 export interface MssqlTenantDatabaseOptions {
@@ -29,10 +31,11 @@ export interface MssqlTenantDatabaseOptions {
   /** Password given to tenant logins by ensureLogin (8-128 characters: QUOTENAME's input limit). */
   loginPassword: string;
   /**
-   * Backups to Azure Blob Storage: the container's URL (https://account.blob.core.windows.net/c)
-   * and a SAS token (without '?') with read/write/list/delete on it. Without it, backups go to disk.
+   * Where backups go: `archive` (default) has the server write them TO URL into the backup
+   * archive's container the backup activity gives; `disk` has it write TO DISK at the worker's
+   * path, for a server that cannot reach the archive but shares a folder with the worker.
    */
-  backupUrl?: { container: string; sasToken: string };
+  backupsTo?: 'archive' | 'disk';
   /** Server-side folder for copyDatabase's intermediate backup; default: the instance's backup folder. */
   dataDir?: string;
 }
@@ -49,12 +52,11 @@ export class MssqlTenantDatabase implements TenantDatabase {
     if (typeof opts.loginPassword !== 'string' || opts.loginPassword.length < 8 || opts.loginPassword.length > 128) {
       throw new Error('MssqlTenantDatabase: loginPassword must be 8 to 128 characters');
     }
-    if (opts.backupUrl && (!/^https:\/\/[^\s'"?]+$/.test(opts.backupUrl.container ?? '') || !opts.backupUrl.sasToken)) {
-      throw new Error(`MssqlTenantDatabase: backupUrl.container ${JSON.stringify(opts.backupUrl.container)} must be an https:// container URL without a query, with a sasToken`);
-    }
+    const backupsTo = opts.backupsTo ?? 'archive';
+    if (backupsTo !== 'archive' && backupsTo !== 'disk') throw new Error(`MssqlTenantDatabase: backupsTo ${JSON.stringify(opts.backupsTo)} must be "archive" or "disk"`);
     this.conns = new Connections(parseAdminUrl(opts.adminUrl));
     this.loginPassword = opts.loginPassword;
-    this.backup = { backupUrl: opts.backupUrl, dataDir: opts.dataDir };
+    this.backup = { backupsTo, dataDir: opts.dataDir };
   }
 
   /** Azure SQL Database (EngineEdition 5) has no SINGLE_USER, BACKUP TO DISK or RESTORE. */
@@ -108,12 +110,17 @@ export class MssqlTenantDatabase implements TenantDatabase {
   }
 
   /** See copy.ts for how `file` is used (the backup itself on disk, or a manifest of blob URLs). */
-  backupDatabase(db: string, file: string, opts?: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<{ bytes: number; format: string }> {
+  backupDatabase(db: string, file: string, opts?: BackupOptions): Promise<{ bytes: number; format: string }> {
     return copy.backupDatabase(this.conns, this.backup, db, file, opts);
   }
 
-  restoreDatabase(file: string, target: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number }> {
-    return copy.restoreDatabase(this.conns, this.backup, file, target, opts);
+  restoreDatabase(file: string, target: string, opts?: RestoreOptions): Promise<{ tables: number; bytes: number }> {
+    return copy.restoreDatabase(this.conns, file, target, opts);
+  }
+
+  /** From msdb's history: full backup WITH NORECOVERY, log chain WITH STOPAT, RECOVERY. */
+  restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number; detail: string }> {
+    return restoreToPointInTime(this.conns, source, target, at, opts);
   }
 
   async prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>> {

@@ -25,6 +25,7 @@ import { Connections } from './connections';
 import { copyDatabase, copyTools, type CopyTools } from './copy';
 import * as sanitize from './sanitize';
 import { scrubEmails } from './scrub';
+import { checkIdentifier } from './identifiers';
 import * as users from './users';
 import { verifyEmails } from './verify';
 
@@ -94,6 +95,19 @@ export class PostgresTenantDatabase implements TenantDatabase {
   /** pg_restore --jobs into `target` (emptied first); `bytes` is the restored database's size. */
   restoreDatabase(file: string, target: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number }> {
     return restoreDatabase(this.conns, this.tools, file, target, opts);
+  }
+
+  /**
+   * Refused: PostgreSQL keeps its write-ahead log per server, so one tenant's database cannot
+   * be rolled forward to an instant on its own. The nearest right thing is the backup taken at
+   * or before that instant (restoreDatabase).
+   */
+  async restoreToPointInTime(source: string, target: string, at: string): Promise<{ tables: number; bytes: number; detail: string }> {
+    checkIdentifier('database name', source);
+    checkIdentifier('target database name', target);
+    throw new Error(
+      `point-in-time restore of "${source}" to ${JSON.stringify(at)} is not possible on PostgreSQL: its write-ahead log is per server, not per database; restore the backup taken at or before that time instead`,
+    );
   }
 
   prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>> {

@@ -47,10 +47,15 @@ export function backupDatabase(db: string, target: BackupTarget): Batch {
   return batch(`backup-database-${target.kind}`, `BACKUP DATABASE @db TO ${to} WITH ${withs.join(', ')};`, params);
 }
 
-/** The logical files inside a backup, for the MOVE clauses of the restore. */
-export function restoreFileList(source: BackupTarget): Batch {
-  const params: Record<string, Param> = {};
-  return batch(`restore-filelistonly-${source.kind}`, `RESTORE FILELISTONLY FROM ${devices(source, params)};`, params);
+/** The logical files inside a backup (the backup set at FILE = position, default the first). */
+export function restoreFileList(source: BackupTarget, position = 1): Batch {
+  const params: Record<string, Param> = { pos: int(checkPosition(position)) };
+  return batch(`restore-filelistonly-${source.kind}`, `RESTORE FILELISTONLY FROM ${devices(source, params)} WITH FILE = @pos;`, params);
+}
+
+function checkPosition(position: number): number {
+  if (!Number.isInteger(position) || position < 1 || position > 32767) throw new Error(`invalid backup set position ${JSON.stringify(position)}: FILE = 1..32767`);
+  return position;
 }
 
 export interface MoveFile {
@@ -58,20 +63,49 @@ export interface MoveFile {
   physicalPath: string;
 }
 
+export interface RestoreOptions {
+  /** FILE = n: which backup set of the media (default 1). */
+  position?: number;
+  /** false leaves the database RESTORING, for log backups to follow (default true). */
+  recovery?: boolean;
+}
+
 /** REPLACE: a partial earlier restore (or the empty target) is overwritten. */
-export function restoreDatabase(target: string, source: BackupTarget, moves: MoveFile[]): Batch {
+export function restoreDatabase(target: string, source: BackupTarget, moves: MoveFile[], opts: RestoreOptions = {}): Batch {
   checkIdentifier('database name', target);
   if (moves.length === 0) throw new Error('restore needs at least one MOVE (the backup lists no files)');
-  const params: Record<string, Param> = { db: str(target) };
+  const recovery = opts.recovery ?? true;
+  const params: Record<string, Param> = { db: str(target), pos: int(checkPosition(opts.position ?? 1)) };
   const from = devices(source, params);
   const moveClauses = moves.map((m, i) => {
     params[`lf${i}`] = str(m.logicalName);
     params[`pf${i}`] = str(m.physicalPath);
     return `MOVE @lf${i} TO @pf${i}`;
   });
-  const withs = [...moveClauses, 'REPLACE', 'CHECKSUM', 'RECOVERY', `STATS = ${STATS_PERCENT}`];
+  const withs = ['FILE = @pos', ...moveClauses, 'REPLACE', 'CHECKSUM', recovery ? 'RECOVERY' : 'NORECOVERY', `STATS = ${STATS_PERCENT}`];
   if (source.kind === 'url') withs.push(`MAXTRANSFERSIZE = ${URL_MAXTRANSFERSIZE}`);
-  return batch(`restore-database-${source.kind}`, `RESTORE DATABASE @db FROM ${from} WITH ${withs.join(', ')};`, params);
+  return batch(`restore-database-${source.kind}${recovery ? '' : '-norecovery'}`, `RESTORE DATABASE @db FROM ${from} WITH ${withs.join(', ')};`, params);
+}
+
+/**
+ * One log backup of a point-in-time chain. Every log gets the same STOPAT (server local time,
+ * ISO 8601) and NORECOVERY, as Microsoft's restore sequence does: a log that ends before the
+ * point is applied whole, the one holding the point stops there; recoverDatabase then opens it.
+ */
+export function restoreLog(target: string, source: BackupTarget, position: number, stopAtLocal: string): Batch {
+  checkIdentifier('database name', target);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?$/.test(stopAtLocal)) throw new Error(`invalid STOPAT ${JSON.stringify(stopAtLocal)}: local ISO 8601 time without offset`);
+  const params: Record<string, Param> = { db: str(target), pos: int(checkPosition(position)), stopat: str(stopAtLocal) };
+  const from = devices(source, params);
+  const withs = ['FILE = @pos', 'CHECKSUM', 'NORECOVERY', 'STOPAT = @stopat', `STATS = ${STATS_PERCENT}`];
+  if (source.kind === 'url') withs.push(`MAXTRANSFERSIZE = ${URL_MAXTRANSFERSIZE}`);
+  return batch(`restore-log-${source.kind}`, `RESTORE LOG @db FROM ${from} WITH ${withs.join(', ')};`, params);
+}
+
+/** Ends a restore sequence: rolls back what was uncommitted at the stop point and opens the database. */
+export function recoverDatabase(target: string): Batch {
+  checkIdentifier('database name', target);
+  return batch('restore-with-recovery', `RESTORE DATABASE @db WITH RECOVERY;`, { db: str(target) });
 }
 
 /**

@@ -1,0 +1,69 @@
+/**
+ * restoreToPointInTime on SQL Server: restore a database as it was at a given instant from the
+ * server's own backup history — the last full backup before it WITH NORECOVERY, then the log
+ * chain with STOPAT, then RECOVERY — into another database. restore-chain.ts decides which
+ * backups; this file only runs them. Azure SQL Database is refused: its point-in-time restore
+ * is an Azure Resource Manager operation (createMode PointInTimeRestore), not T-SQL.
+ */
+import type { CopyOptions } from '../port';
+import { rows, run, type Connections } from './connections';
+import { requireDatabase, restoreInto, serverInfo, sizeOf, tableCount } from './copy';
+import { MonotonicProgress, runTracked } from './progress';
+import { planRestoreChain, type BackupHistoryRow } from './restore-chain';
+import * as tc from './tsql/copy';
+import { backupHistory, serverClock } from './tsql/history';
+import { checkIdentifier } from './tsql/identifiers';
+
+export interface PointInTimeResult {
+  tables: number;
+  bytes: number;
+  /** What was restored, for the step's note: the backups used and the STOPAT. */
+  detail: string;
+}
+
+/**
+ * A STOPAT already passed inside the previous log backup: the last log of the chain was only
+ * needed when the point lies after the previous one's end, which msdb's times cannot tell to
+ * the second. SQL Server refuses it as "too early"; the sequence is complete and recovers.
+ */
+function pointAlreadyReached(err: unknown): boolean {
+  const cause = (err as { cause?: { number?: number; message?: string } }).cause;
+  return cause?.number === 4335 || /STOPAT.*too early/i.test(cause?.message ?? (err as Error).message ?? '');
+}
+
+export async function restoreToPointInTime(conns: Connections, source: string, target: string, at: string, opts: CopyOptions = {}): Promise<PointInTimeResult> {
+  checkIdentifier('database name', source);
+  checkIdentifier('database name', target);
+  if (source === target) throw new Error(`cannot restore "${source}" to a point in time onto itself`);
+  const info = await serverInfo(conns);
+  if (info.azure) {
+    throw new Error('Azure SQL Database restores to a point in time through Azure Resource Manager (createMode PointInTimeRestore), not T-SQL; this engine does not call it');
+  }
+  await requireDatabase(conns, source);
+  const master = await conns.master();
+  const [clock] = await rows<{ utc_now: string; offset_min: number }>(master, serverClock());
+  const history = await rows<BackupHistoryRow>(master, backupHistory(source));
+  const chain = planRestoreChain(history, { database: source, at, nowMs: Date.parse(`${clock.utc_now}Z`), serverOffsetMin: clock.offset_min });
+
+  // Backups the server wrote to URL are read with the credential it wrote them with.
+  const progress = new MonotonicProgress(opts.onProgress);
+  await restoreInto(conns, info, chain.full.source, target, { progress, from: 0, to: 60, signal: opts.signal, position: chain.full.position, recovery: false });
+  const slice = 39 / chain.logs.length;
+  for (const [i, log] of chain.logs.entries()) {
+    const what = `log backup ${i + 1} of ${chain.logs.length} (started ${log.startedAt})`;
+    try {
+      await runTracked(conns, tc.restoreLog(target, log.source, log.position, chain.stopAtLocal), { progress, from: 60 + i * slice, to: 60 + (i + 1) * slice, what, signal: opts.signal });
+    } catch (err) {
+      if (i === chain.logs.length - 1 && i > 0 && !opts.signal?.aborted && pointAlreadyReached(err)) break;
+      throw new Error(`point-in-time restore of "${source}" into "${target}" failed at ${what}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  await run(master, tc.recoverDatabase(target));
+  await run(master, tc.multiUser(target));
+  progress.report(100, `restored "${source}" as of ${chain.at} into "${target}"`);
+  return {
+    tables: await tableCount(conns, target),
+    bytes: await sizeOf(conns, target),
+    detail: `full backup finished ${chain.full.finishedAt} + ${chain.logs.length} log backup(s), STOPAT ${chain.stopAtLocal} server time (${chain.at})`,
+  };
+}
