@@ -9,7 +9,7 @@ import { ALL_TABLES, withTransaction } from './database';
 import { badRequest, conflict, parseBody, unknownTenant } from './http-io';
 import { listOperations, listTasks, queueTask, readHostingState } from './hosting-store';
 import type { Router } from './router';
-import { findTenant, insertTenant, listUsers, recordEvent, requireTenant, writeUsers } from './tenant-store';
+import { findTenant, insertMailboxes, insertTenant, listUsers, recordEvent, requireTenant, writeUsers } from './tenant-store';
 import type { TenantEvent, TenantFullState, WebhookDelivery } from './types';
 import { partnerAppBody, sinkFailuresBody, taskBody, tenantSeedBody } from './validation';
 
@@ -51,7 +51,7 @@ export function addAdminRoutes(router: Router, ctx: EmulatorContext): void {
       for (const address of new Set(mailboxes)) {
         const owner = await db.query<{ tenant_id: string }>('SELECT tenant_id FROM mailboxes WHERE lower(address) = lower($1)', [address]);
         if (owner.rows[0]) throw conflict(`mailbox ${JSON.stringify(address)} belongs to tenant ${JSON.stringify(owner.rows[0].tenant_id)}`);
-        await db.query('INSERT INTO mailboxes (tenant_id, address) VALUES ($1, $2)', [seed.id, address]);
+        await insertMailboxes(db, seed.id, [address]);
       }
       await writeUsers(db, seed.id, users);
       return { status: 204 };

@@ -3,7 +3,7 @@ import type { EmulatorContext } from './context';
 import { withTransaction } from './database';
 import { conflict, parseBody } from './http-io';
 import type { Router } from './router';
-import { recordEvent, requireTenant } from './tenant-store';
+import { insertMailboxes, recordEvent, requireTenant } from './tenant-store';
 import { mailboxBody, setMailboxesBody, setRoutesBody } from './validation';
 
 const base = '/mail/tenants/{tenantId}';
@@ -61,7 +61,7 @@ export function addMailRoutes(router: Router, ctx: EmulatorContext): void {
       );
       if (owner.rows[0]) throw conflict(`mailbox ${JSON.stringify(address)} belongs to tenant ${JSON.stringify(owner.rows[0].tenant_id)}`);
       const { rowCount } = await db.query('DELETE FROM mailboxes WHERE tenant_id = $1', [target.id]);
-      await db.query('INSERT INTO mailboxes (tenant_id, address) VALUES ($1, $2)', [target.id, address]);
+      await insertMailboxes(db, target.id, [address]);
       await recordEvent(db, target.id, 'mail.mailboxes.replaced', { deleted: rowCount ?? 0, address });
       return { status: 204 };
     }),
@@ -78,7 +78,7 @@ export function addMailRoutes(router: Router, ctx: EmulatorContext): void {
       const taken = owner.rows[0];
       if (taken) throw conflict(`mailbox ${JSON.stringify(taken.address)} belongs to tenant ${JSON.stringify(taken.tenant_id)}`);
       const { rowCount } = await db.query('DELETE FROM mailboxes WHERE tenant_id = $1', [target.id]);
-      await db.query('INSERT INTO mailboxes (tenant_id, address) SELECT $1, unnest($2::text[])', [target.id, mailboxes]);
+      await insertMailboxes(db, target.id, mailboxes);
       await recordEvent(db, target.id, 'mail.mailboxes.set', { deleted: rowCount ?? 0, mailboxes });
       return { status: 204 };
     }),

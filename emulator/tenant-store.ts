@@ -1,7 +1,7 @@
 /** Reading and writing the directory's tenant rows, plus the per-tenant event log. */
 import type { PoolClient } from 'pg';
 import type { DirectoryUserRecord, Tenant } from '../activities/platform/port';
-import { unknownTenant } from './http-io';
+import { conflict, unknownTenant } from './http-io';
 
 const TENANT_COLUMNS = `id, name, kind, region, directory_tenant, app_version, capacity_mb, company_name, serial,
   license, db_engine, db_name, base_url, state, test_environment_of, registered_database`;
@@ -103,4 +103,21 @@ export async function recordEvent(
     action,
     JSON.stringify(detail),
   ]);
+}
+
+/**
+ * Insert mailboxes for a tenant. The caller checked that no other tenant owns them, but a
+ * concurrent claim can commit between that check and this insert; the unique index then
+ * decides, and the loser gets the same 409 the check gives, not a 500.
+ */
+export async function insertMailboxes(db: PoolClient, tenantId: string, addresses: string[]): Promise<void> {
+  try {
+    await db.query('INSERT INTO mailboxes (tenant_id, address) SELECT $1, unnest($2::text[])', [tenantId, addresses]);
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string };
+    if (e.code === '23505' && e.constraint === 'mailboxes_address_unique') {
+      throw conflict(`mailbox ${addresses.length === 1 ? JSON.stringify(addresses[0]) : `in ${JSON.stringify(addresses)}`} was just claimed by another tenant`);
+    }
+    throw err;
+  }
 }

@@ -1,5 +1,6 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Client } from 'pg';
 import { PlatformHttpError } from '../../activities/platform/http-client';
 import { HttpMailService } from '../../activities/platform/mail-service';
 import type { MailRoute } from '../../activities/platform/port';
@@ -61,6 +62,39 @@ describe('HttpMailService against the platform emulator', () => {
     assert.equal((err as PlatformHttpError).status, 409);
     assert.match(err.message, /belongs to tenant "other"/);
     assert.equal((await mail.listMailboxes('acme-sandbox')).length, 3);
+  });
+
+  test('a mailbox claimed by another tenant between the check and the insert is a 409, not a 500', async () => {
+    // Another tenant's claim, not yet committed: the request's ownership check cannot see it,
+    // so its insert waits on the unique index until this transaction commits.
+    const other = new Client({ connectionString: emulator.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`INSERT INTO mailboxes (tenant_id, address) VALUES ('other', 'race@acme.com')`);
+      const reply = fetch(`${emulator.url}/mail/tenants/acme-sandbox/mailboxes`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ address: 'race@acme.com' }),
+      });
+      for (let i = 0; ; i++) {
+        // Statistics views keep one snapshot per transaction: drop it to see the request now.
+        await other.query('SELECT pg_stat_clear_snapshot()');
+        const waiting = await other.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO mailboxes%'`);
+        if (waiting.rowCount) break;
+        assert.ok(i < 200, 'the request never waited on the claim');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await other.query('COMMIT');
+      const res = await reply;
+      const body = (await res.json()) as { error?: { message?: string }; message?: string };
+      assert.equal(res.status, 409);
+      assert.match(JSON.stringify(body), /mailbox \\"race@acme.com\\" was just claimed by another tenant/);
+    } finally {
+      await other.end();
+    }
+    assert.equal((await mail.listMailboxes('acme-sandbox')).length, 3);
+    assert.deepEqual(await mail.listMailboxes('other'), ['race@acme.com', 'taken@other.com']);
   });
 
   test('a malformed address is a 400 naming the field and value', async () => {
