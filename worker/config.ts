@@ -18,6 +18,8 @@ export const configSchema = z.object({
   /** Password given to tenant logins. Secret. */
   TENANT_LOGIN_PASSWORD: z.string({ error: 'TENANT_LOGIN_PASSWORD is required' }).min(12, 'TENANT_LOGIN_PASSWORD must have at least 12 characters'),
   PG_BIN_DIR: z.string().optional(),
+  /** How long pg_dump waits for a lock on a source table before the copy or backup fails and retries. */
+  PG_LOCK_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(86_400_000).default(60_000),
   /** Admin URL of a SQL Server / Azure SQL server for tenants the directory records on mssql. Secret. */
   TENANT_MSSQL_URL: z.string().optional(),
   /** Where the SQL Server writes tenant backups: into the backup archive (TO URL) or to a folder it shares with the worker. */

@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mkdtemp, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { PostgresTenantDatabase, tenantDatabaseName } from '../../activities/database/postgres/engine';
 import { seedTenantDatabase } from '../../stack/seed/tenant-data';
@@ -59,6 +62,32 @@ describe('PostgreSQL specifics', () => {
     await assert.rejects(engine.restoreToPointInTime('Bad;name', target, '2026-11-21T00:00:00Z'), /invalid database name "Bad;name"/);
     assert.deepEqual(await engine.checksum(source), before);
     assert.equal(await engine.exists(target), false);
+  });
+
+  test('a copy or backup behind an exclusive lock on the source fails within the lock wait, naming the table; it works once released', async () => {
+    const impatient = new PostgresTenantDatabase({ adminUrl: admin, loginPassword: PASSWORD, lockWaitTimeoutMs: 300 });
+    const blocked = uniqueDbName('pgspec_lock');
+    const holder = new Client({ connectionString: databaseUrl(admin, source) });
+    await holder.connect();
+    try {
+      await impatient.createDatabase(blocked);
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE persons IN ACCESS EXCLUSIVE MODE');
+      const lockMessage = /pg_dump waited more than 300 ms for a share lock on public\.persons in ".*": another session holds a stronger lock/;
+      await assert.rejects(impatient.copyDatabase(source, blocked, { jobs: 1 }), lockMessage);
+      const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'pgspec-lock-')), 'dump');
+      await assert.rejects(impatient.backupDatabase(source, file), lockMessage);
+      await assert.rejects(stat(file), /ENOENT/);
+      await holder.query('ROLLBACK');
+      const copied = await impatient.copyDatabase(source, blocked, { jobs: 1 });
+      assert.ok(copied.tables > 0);
+      assert.deepEqual(await impatient.checksum(blocked), await impatient.checksum(source));
+    } finally {
+      await holder.end();
+      await impatient.close();
+      await dropDatabase(admin, blocked);
+    }
+    assert.throws(() => new PostgresTenantDatabase({ adminUrl: admin, loginPassword: PASSWORD, lockWaitTimeoutMs: 0 }), /invalid lock wait timeout 0 ms/);
   });
 
   test('the constructor refuses a bad URL or a short password', () => {

@@ -10,7 +10,7 @@ import type { CopyOptions, ProgressFn } from '../port';
 import { databaseExists, databaseSize, userTableCount } from './admin';
 import { abortError, runTool } from './child-process';
 import { Connections } from './connections';
-import { checkJobs, resetTarget, type CopyTools } from './copy';
+import { checkJobs, dumpArgs, explainDumpFailure, resetTarget, type CopyTools } from './copy';
 import { checkIdentifier } from './identifiers';
 import { isTableDumped, isTableRestored, tableDataItems } from './tool-progress';
 
@@ -62,7 +62,7 @@ export async function backupDatabase(
   try {
     let started = 0;
     progress({ percent: 0, detail: `backing up ${db} (${tables} tables) to ${target}` });
-    await runTool(tools.pgDump, ['--format=custom', '--verbose', `--file=${partial}`, db], {
+    await runTool(tools.pgDump, [...dumpArgs(tools), '--format=custom', '--verbose', `--file=${partial}`, db], {
       env: conns.childEnv(db),
       signal: opts.signal,
       onLine: (line) => {
@@ -74,6 +74,8 @@ export async function backupDatabase(
           detail: `dumping table ${started}/${tables} of ${db}: ${tableName(line)}`,
         });
       },
+    }).catch((err: unknown) => {
+      throw explainDumpFailure(err, tools, db);
     });
     if (opts.signal?.aborted) throw abortError(opts.signal, 'backup');
     await rename(partial, target);

@@ -16,13 +16,41 @@ import { isTableDumped, isTableRestored, tableDataItems } from './tool-progress'
 export interface CopyTools {
   pgDump: string;
   pgRestore: string;
+  /**
+   * How long pg_dump waits for its shared locks on the source's tables. Without a limit it
+   * would wait silently behind any exclusive lock (a migration, a VACUUM FULL) while the step
+   * kept heartbeating; with one it fails, the step retries, and the failure says why.
+   */
+  lockWaitTimeoutMs: number;
 }
 
-export function copyTools(pgBinDir?: string): CopyTools {
+export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 60_000;
+
+export function copyTools(pgBinDir?: string, lockWaitTimeoutMs = DEFAULT_LOCK_WAIT_TIMEOUT_MS): CopyTools {
+  if (!Number.isInteger(lockWaitTimeoutMs) || lockWaitTimeoutMs < 1 || lockWaitTimeoutMs > 24 * 3600_000) {
+    throw new Error(`invalid lock wait timeout ${JSON.stringify(lockWaitTimeoutMs)} ms: an integer from 1 ms to 24 h`);
+  }
   return {
     pgDump: pgBinDir ? path.join(pgBinDir, 'pg_dump') : 'pg_dump',
     pgRestore: pgBinDir ? path.join(pgBinDir, 'pg_restore') : 'pg_restore',
+    lockWaitTimeoutMs,
   };
+}
+
+/** pg_dump's own arguments for a dump of a live source. */
+export function dumpArgs(tools: CopyTools): string[] {
+  return [`--lock-wait-timeout=${tools.lockWaitTimeoutMs}`];
+}
+
+/** pg_dump's lock timeout, said in words that name the table and what to do; other errors as they are. */
+export function explainDumpFailure(err: unknown, tools: CopyTools, db: string): unknown {
+  const message = err instanceof Error ? err.message : '';
+  const table = /statement timeout[\s\S]*LOCK TABLE (\S+) IN ACCESS SHARE MODE/.exec(message)?.[1];
+  if (!table) return err;
+  return new Error(
+    `pg_dump waited more than ${tools.lockWaitTimeoutMs} ms for a share lock on ${table} in "${db}": another session holds a stronger lock on it (a migration, VACUUM FULL, LOCK TABLE); retry once it is released`,
+    { cause: err },
+  );
 }
 
 export function defaultJobs(): number {
@@ -106,7 +134,7 @@ export async function copyDatabase(
     // Dump: 0..45 %, by tables whose data has been written.
     let dumped = 0;
     progress({ percent: 0, detail: `dumping ${source} (${sourceTables} tables, ${jobs} jobs)` });
-    await runTool(tools.pgDump, ['--format=directory', `--jobs=${jobs}`, '--no-owner', '--no-privileges', '--verbose', `--file=${dumpDir}`, source], {
+    await runTool(tools.pgDump, [...dumpArgs(tools), '--format=directory', `--jobs=${jobs}`, '--no-owner', '--no-privileges', '--verbose', `--file=${dumpDir}`, source], {
       env: conns.childEnv(source),
       signal,
       onLine: (line) => {
@@ -115,6 +143,8 @@ export async function copyDatabase(
           progress({ percent: Math.min(45, Math.round((45 * dumped) / sourceTables)), detail: `dumped ${dumped}/${sourceTables} tables of ${source}` });
         }
       },
+    }).catch((err: unknown) => {
+      throw explainDumpFailure(err, tools, source);
     });
     const dumpBytes = await dirBytes(dumpDir);
     const toc = await runTool(tools.pgRestore, ['--list', dumpDir], { env: conns.childEnv(target), signal });

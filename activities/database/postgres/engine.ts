@@ -36,6 +36,8 @@ export interface PostgresTenantDatabaseOptions {
   loginPassword: string;
   /** Folder holding pg_dump / pg_restore; default: found on PATH. */
   pgBinDir?: string;
+  /** How long a copy or backup waits for a lock on the source's tables before failing (default 60 s). */
+  lockWaitTimeoutMs?: number;
 }
 
 export class PostgresTenantDatabase implements TenantDatabase {
@@ -50,7 +52,7 @@ export class PostgresTenantDatabase implements TenantDatabase {
       throw new Error('PostgresTenantDatabase: loginPassword must be at least 8 characters');
     }
     this.conns = new Connections(opts.adminUrl);
-    this.tools = copyTools(opts.pgBinDir);
+    this.tools = copyTools(opts.pgBinDir, opts.lockWaitTimeoutMs);
     this.loginPassword = opts.loginPassword;
   }
 
