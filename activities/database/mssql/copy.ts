@@ -19,7 +19,7 @@
  *   *is* `file`; `bytes` is its size.
  */
 import { randomUUID } from 'node:crypto';
-import { open, rename, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupOptions, CopyOptions, RestoreOptions, ServerBlobTarget } from '../port';
 import { rows, run, type Connections } from './connections';
@@ -227,7 +227,6 @@ async function backupSource(file: string): Promise<tc.BackupTarget & { container
     return { kind: 'disk', path: file };
   }
   if (head !== '{') return { kind: 'disk', path: file };
-  const { readFile } = await import('node:fs/promises');
   let m: { format?: string; urls?: unknown; container?: unknown };
   try {
     m = JSON.parse(await readFile(file, 'utf8'));
