@@ -11,6 +11,20 @@ cd "$(dirname "$0")/.."
 TEMPORAL_CLI="$(bash ./temporal-dev.sh --print-path)"
 export TEMPORAL_CLI
 
+# sqlfluff, the second T-SQL parser of tsql-batches.test.ts: Debian ships it. Without it that
+# test fails and says how to install it.
+if [ -z "${SQLFLUFF:-}" ] && ! command -v sqlfluff >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing sqlfluff (Debian package) for the T-SQL checks"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq sqlfluff >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq sqlfluff >/dev/null 2>&1; } ||
+      echo "could not install sqlfluff with apt-get; the T-SQL parse test will fail" >&2
+  else
+    echo "sqlfluff is not installed ('sudo apt-get install sqlfluff' or 'pip install sqlfluff==1.4.5'); the T-SQL parse test will fail" >&2
+  fi
+fi
+
 pg_pid=""
 # `wait` answers 143 for a server stopped by SIGTERM: under `set -e` that must not become the
 # script's exit status, which is the test run's.

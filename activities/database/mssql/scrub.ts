@@ -71,8 +71,8 @@ export async function scrubEmails(pool: sql.ConnectionPool, profile: Sanitizatio
 }
 
 async function storedCheckpoint(pool: sql.ConnectionPool, runId: string): Promise<ScrubCheckpoint | null> {
-  const [r] = await rows<{ checkpoint: string }>(pool, ts.loadCheckpoint(runId));
-  return r ? (JSON.parse(r.checkpoint) as ScrubCheckpoint) : null;
+  const [r] = await rows<{ state_json: string }>(pool, ts.loadCheckpoint(runId));
+  return r ? (JSON.parse(r.state_json) as ScrubCheckpoint) : null;
 }
 
 export async function verifyEmails(pool: sql.ConnectionPool, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {

@@ -136,7 +136,7 @@ END`, { db: str(db) });
 
 /** Progress of the BACKUP/RESTORE running on session @spid (SQL Server). */
 export function requestProgress(spid: number): Batch {
-  return batch('request-progress', `SELECT r.percent_complete AS percent, r.command AS command FROM sys.dm_exec_requests AS r WHERE r.session_id = @spid`, { spid: int(spid) });
+  return batch('request-progress', `SELECT r.percent_complete AS [percent], r.command AS command FROM sys.dm_exec_requests AS r WHERE r.session_id = @spid`, { spid: int(spid) });
 }
 
 export function currentSession(): Batch {
@@ -167,7 +167,7 @@ EXEC sys.sp_executesql @sql;`, { source: str(source), target: str(target) });
 export function azureCopyProgress(target: string): Batch {
   checkIdentifier('database name', target);
   return batch('azure-copy-progress', `
-SELECT d.state_desc AS state, c.percent_complete AS percent, c.error_desc AS error
+SELECT d.state_desc AS state, c.percent_complete AS [percent], c.error_desc AS error
 FROM sys.databases AS d LEFT JOIN sys.dm_database_copies AS c ON c.database_id = d.database_id
 WHERE d.name = @target`, { target: str(target) });
 }

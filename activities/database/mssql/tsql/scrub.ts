@@ -48,7 +48,7 @@ IF OBJECT_ID(N'tenant_clone.scrub_checkpoint', N'U') IS NULL
   CREATE TABLE tenant_clone.scrub_checkpoint (
     id         int NOT NULL CONSTRAINT pk_scrub_checkpoint PRIMARY KEY CONSTRAINT ck_scrub_checkpoint_one CHECK (id = 1),
     run_id     nvarchar(200) NOT NULL,
-    checkpoint nvarchar(4000) NOT NULL CONSTRAINT ck_scrub_checkpoint_json CHECK (ISJSON(checkpoint) = 1),
+    state_json nvarchar(4000) NOT NULL CONSTRAINT ck_scrub_checkpoint_json CHECK (ISJSON(state_json) = 1),
     updated_at datetime2 NOT NULL CONSTRAINT df_scrub_checkpoint_at DEFAULT SYSUTCDATETIME()
   );`);
 }
@@ -181,13 +181,13 @@ WHERE ${range} AND t.${col} LIKE N'%@%'
 export function saveCheckpoint(runId: string, checkpointJson: string): Batch {
   if (typeof runId !== 'string' || !runId || runId.length > 200) throw new Error(`invalid scrub run id ${JSON.stringify(runId)}: 1-200 characters`);
   return batch('save-checkpoint', `
-UPDATE tenant_clone.scrub_checkpoint SET run_id = @run, checkpoint = @cp, updated_at = SYSUTCDATETIME() WHERE id = 1;
-INSERT INTO tenant_clone.scrub_checkpoint (id, run_id, checkpoint, updated_at)
+UPDATE tenant_clone.scrub_checkpoint SET run_id = @run, state_json = @cp, updated_at = SYSUTCDATETIME() WHERE id = 1;
+INSERT INTO tenant_clone.scrub_checkpoint (id, run_id, state_json, updated_at)
 SELECT 1, @run, @cp, SYSUTCDATETIME() WHERE NOT EXISTS (SELECT 1 FROM tenant_clone.scrub_checkpoint WHERE id = 1);`, { run: str(runId), cp: str(checkpointJson) });
 }
 
 export function loadCheckpoint(runId: string): Batch {
-  return batch('load-checkpoint', `SELECT c.checkpoint AS checkpoint FROM tenant_clone.scrub_checkpoint AS c WHERE c.id = 1 AND c.run_id = @run`, { run: str(runId) });
+  return batch('load-checkpoint', `SELECT c.state_json AS state_json FROM tenant_clone.scrub_checkpoint AS c WHERE c.id = 1 AND c.run_id = @run`, { run: str(runId) });
 }
 
 /**
