@@ -21,6 +21,7 @@ import * as tsan from '../../activities/database/mssql/tsql/sanitize';
 import * as tu from '../../activities/database/mssql/tsql/users';
 import { parseAdminUrl } from '../../activities/database/mssql/connections';
 import { MssqlTenantDatabase } from '../../activities/database/mssql/engine';
+import { appBatch, seedBatches } from '../../activities/database/mssql/demo-seed';
 import { stripeUrls } from '../../activities/database/mssql/copy';
 import { readFileSync } from 'node:fs';
 import { SQLFLUFF_VERSION_OF_RECORD, sqlfluffVersion, unparsableTsql } from '../support/sqlfluff';
@@ -170,8 +171,10 @@ describe('T-SQL batches of the SQL Server engine', () => {
 
   test('sqlfluff (tsql) parses every batch and the demo schema but the listed ones: control flow, and no reserved word as a bare name', async () => {
     const version = await sqlfluffVersion();
+    // The demo tenant's schema and seed batches too: the SQL Server tests run them first.
     const files: Record<string, string> = { 'demo-schema': readFileSync('activities/database/mssql/demo-schema.sql', 'utf8') };
-    for (const b of batches) files[b.name in files ? `${b.name}~${Object.keys(files).length}` : b.name] = b.text;
+    const seeds = [...seedBatches({ tenantId: 'acme', companyName: 'Acme AS', baseUrl: 'https://acme.example-crm.com', persons: 50 }, 'acme.example-crm.com', 'https://acme.example-crm.com'), appBatch({ appId: 'app-erp', appName: 'ERP', systemUserLogin: 'sys-erp' })];
+    for (const b of [...batches, ...seeds]) files[b.name in files ? `${b.name}~${Object.keys(files).length}` : b.name] = b.text;
     const unparsable = await unparsableTsql(files);
     const kind = (file: string) => file.split('~')[0];
     for (const [file, stretch] of Object.entries(unparsable)) {
@@ -185,7 +188,7 @@ describe('T-SQL batches of the SQL Server engine', () => {
     const kinds = new Set(batches.map((b) => b.name));
     const parsed = new Set(Object.keys(files).filter((f) => !(f in unparsable)).map(kind).filter((k) => kinds.has(k)));
     assert.ok(!('demo-schema' in unparsable));
-    console.log(`sqlfluff ${version} parsed the demo schema and ${parsed.size} of ${kinds.size} batch kinds`);
+    console.log(`sqlfluff ${version} parsed the demo schema, its ${seeds.length} seed batches and ${parsed.size} of ${kinds.size} engine batch kinds`);
   });
 
   test('every parameter is used in its batch and every @name the batch reads is a parameter or declared in it', () => {

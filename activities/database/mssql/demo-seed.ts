@@ -34,7 +34,7 @@ const FIRST = (e: string) => `CHOOSE(1 + ${e} % 20, N'Anna',N'Jon',N'Maria',N'La
 const LAST = (e: string) => `CHOOSE(1 + ${e} % 20, N'Hansen',N'Roe',N'Johansen',N'Olsen',N'Larsen',N'Andersen',N'Pedersen',N'Nilsen',N'Berg',N'Haugen',N'Smith',N'Garcia',N'Müller',N'Rossi',N'Dubois',N'Kowalski',N'Tanaka',N'Silva',N'Novak',N'Berg-Olsen')`;
 const DOMAIN = (e: string) => `CHOOSE(1 + ${e} % 10, N'gmail.com',N'outlook.com',N'yahoo.com',N'hotmail.com',N'acme-corp.com',N'nordic-trade.no',N'example.org',N'icloud.com',N'firma.de',N'company.co.uk')`;
 
-function seedBatches(opts: Required<Omit<MssqlSeedOptions, 'appAuthorizations'>>, host: string, baseUrl: string): Batch[] {
+export function seedBatches(opts: Required<Omit<MssqlSeedOptions, 'appAuthorizations'>>, host: string, baseUrl: string): Batch[] {
   const n = int(opts.persons);
   return [
     batch('seed-company', `INSERT INTO dbo.company_info (tenant_id, company_name, serial, license, owner_company, base_url, support_email)
@@ -138,7 +138,7 @@ function seedBatches(opts: Required<Omit<MssqlSeedOptions, 'appAuthorizations'>>
   ];
 }
 
-function appBatch(a: { appId: string; appName: string; systemUserLogin: string }): Batch {
+export function appBatch(a: { appId: string; appName: string; systemUserLogin: string }): Batch {
   return batch('seed-app', `
     INSERT INTO dbo.app_authorizations (app_id, app_name, system_user_login) VALUES (@id, @name, @login);
     INSERT INTO dbo.users (login, full_name, enabled, is_system) SELECT @login, @name, 1, 1 WHERE NOT EXISTS (SELECT 1 FROM dbo.users WHERE login = @login);`,
