@@ -112,6 +112,16 @@ describe('point-in-time restore chain from msdb history', () => {
     assert.deepEqual(chain.full.source, { kind: 'url', urls: ['https://a.blob.core.windows.net/b/x-1of2.bak', 'https://a.blob.core.windows.net/b/x-2of2.bak'] });
   });
 
+  test('a permanent disk backup device (type 102) is restored from its physical path', () => {
+    const rows = [
+      ...set('D', L(0), L(100), '2026-11-21T00:00:00Z', '2026-11-21T00:10:00Z', { device_type: 102, physical_device_name: 'D:\\Backups\\acme_full.bak', position: 7 }),
+      ...set('L', L(100), L(200), '2026-11-21T01:00:00Z', '2026-11-21T01:00:05Z'),
+    ];
+    const chain = planRestoreChain(rows, req('2026-11-21T00:30:00Z'));
+    assert.deepEqual(chain.full.source, { kind: 'disk', path: 'D:\\Backups\\acme_full.bak' });
+    assert.equal(chain.full.position, 7);
+  });
+
   test('an unknown time_zone (127) falls back to the server offset', () => {
     const rows = [
       ...set('D', L(0), L(100), '2026-11-21T00:00:00Z', '2026-11-21T00:10:00Z', { tzSteps: 4 }),

@@ -31,7 +31,7 @@ export interface BackupHistoryRow {
   recovery_model: string;
   media_family_count: number;
   family_sequence_number: number;
-  /** 2 = disk, 9 = URL (Azure Blob); 5 tape, 7 virtual device (third-party tools): not usable here. */
+  /** 2 = disk, 102 = permanent disk device (its path is here too), 9 = URL (Azure Blob); 5/105 tape, 7 virtual device (third-party tools): not usable here. */
   device_type: number;
   physical_device_name: string;
 }
@@ -126,10 +126,11 @@ function deviceOf(set: BackupSet, db: string): ChainDevice {
   if (devices.length !== set.familyCount) {
     throw new RestoreChainError(`${what} has ${set.familyCount} media families, but msdb lists ${devices.length}`);
   }
-  const odd = devices.find((d) => d.type !== 2 && d.type !== 9);
+  const isDisk = (t: number) => t === 2 || t === 102;
+  const odd = devices.find((d) => !isDisk(d.type) && d.type !== 9);
   if (odd) throw new RestoreChainError(`${what} was written to device type ${odd.type} (${JSON.stringify(odd.name)}): only disk and URL backups can be restored here`);
   if (devices.every((d) => d.type === 9)) return { kind: 'url', urls: devices.map((d) => d.name) };
-  if (devices.length === 1 && devices[0].type === 2) return { kind: 'disk', path: devices[0].name };
+  if (devices.length === 1 && isDisk(devices[0].type)) return { kind: 'disk', path: devices[0].name };
   throw new RestoreChainError(`${what} is striped over ${devices.length} disk files or mixes disks and URLs; only single-file disk backups and URL backups are supported`);
 }
 
