@@ -24,11 +24,12 @@ export interface PointInTimeResult {
 /**
  * A STOPAT already passed inside the previous log backup: the last log of the chain was only
  * needed when the point lies after the previous one's end, which msdb's times cannot tell to
- * the second. SQL Server refuses it as "too early"; the sequence is complete and recovers.
+ * the second. SQL Server refuses it with error 4338 ("The STOPAT clause specifies a point too
+ * early to allow this backup set to be restored"); the sequence is complete and recovers.
  */
 function pointAlreadyReached(err: unknown): boolean {
   const cause = (err as { cause?: { number?: number; message?: string } }).cause;
-  return cause?.number === 4335 || /STOPAT.*too early/i.test(cause?.message ?? (err as Error).message ?? '');
+  return cause?.number === 4338 || /STOPAT clause specifies a point too early/i.test(cause?.message ?? (err as Error).message ?? '');
 }
 
 export async function restoreToPointInTime(conns: Connections, source: string, target: string, at: string, opts: CopyOptions = {}): Promise<PointInTimeResult> {
