@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { pointAlreadyReached } from '../../activities/database/mssql/point-in-time';
 import { planRestoreChain, toLocalIso, type BackupHistoryRow } from '../../activities/database/mssql/restore-chain';
 
 const GUID = '6f9619ff-8b86-d011-b42d-00c04fc964ff';
@@ -182,5 +183,14 @@ describe('point-in-time restore chain from msdb history', () => {
     for (const [name, rows, at, expected] of cases) {
       test(name, () => assert.throws(() => planRestoreChain(rows(), req(at)), expected));
     }
+  });
+
+  test('an extra last log refused as "too early" (4338, before mssql\'s final 3013) is recognised; other failures are not', () => {
+    const wrapped = (cause: unknown) => Object.assign(new Error('restore-log-disk: RESTORE LOG is terminating abnormally.'), { cause });
+    const tooEarly = { number: 4338, message: 'The STOPAT clause specifies a point too early to allow this backup set to be restored.' };
+    assert.equal(pointAlreadyReached(wrapped({ number: 3013, message: 'RESTORE LOG is terminating abnormally.', precedingErrors: [tooEarly] })), true);
+    assert.equal(pointAlreadyReached(wrapped(tooEarly)), true);
+    assert.equal(pointAlreadyReached(wrapped({ number: 3013, message: 'RESTORE LOG is terminating abnormally.', precedingErrors: [{ number: 4305, message: 'The log in this backup set begins at LSN 1, which is too late to apply to the database.' }] })), false);
+    assert.equal(pointAlreadyReached(new Error('network down')), false);
   });
 });

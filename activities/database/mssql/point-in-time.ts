@@ -27,9 +27,18 @@ export interface PointInTimeResult {
  * the second. SQL Server refuses it with error 4338 ("The STOPAT clause specifies a point too
  * early to allow this backup set to be restored"); the sequence is complete and recovers.
  */
-function pointAlreadyReached(err: unknown): boolean {
-  const cause = (err as { cause?: { number?: number; message?: string } }).cause;
-  return cause?.number === 4338 || /STOPAT clause specifies a point too early/i.test(cause?.message ?? (err as Error).message ?? '');
+export function pointAlreadyReached(err: unknown): boolean {
+  // mssql reports the last server error (3013, "RESTORE LOG is terminating abnormally") and
+  // keeps the ones before it in precedingErrors.
+  const cause = (err as { cause?: ServerError }).cause;
+  const errors: ServerError[] = cause ? [cause, ...(cause.precedingErrors ?? [])] : [];
+  return errors.some((e) => e.number === 4338 || /STOPAT clause specifies a point too early/i.test(e.message ?? ''));
+}
+
+interface ServerError {
+  number?: number;
+  message?: string;
+  precedingErrors?: ServerError[];
 }
 
 export async function restoreToPointInTime(conns: Connections, source: string, target: string, at: string, opts: CopyOptions = {}): Promise<PointInTimeResult> {
