@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { CopyOptions, ProgressFn } from '../port';
+import type { BackupOptions, CopyOptions } from '../port';
 import { databaseExists, databaseSize, userTableCount } from './admin';
 import { abortError, runTool } from './child-process';
 import { Connections } from './connections';
@@ -16,11 +16,6 @@ import { isTableDumped, isTableRestored, tableDataItems } from './tool-progress'
 
 /** What backupDatabase reports as `format`; restoreDatabase reads only this. */
 export const BACKUP_FORMAT = 'pg_dump-custom';
-
-export interface BackupOptions {
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
-}
 
 /**
  * An absolute path, so the tools never read a file name as an option (a relative name could
