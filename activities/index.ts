@@ -3,6 +3,7 @@
  * activity names, so a plan naming an activity that does not exist fails to compile.
  */
 import type { BackupActivities } from '../workflows/backup-tenant';
+import type { ProfileCheckActivities } from '../workflows/profile-check';
 import type { ActivityName } from '../workflows/plans';
 import type { StepActivity } from '../workflows/step-contract';
 import { archiveActivities } from './archive/activities';
@@ -14,6 +15,7 @@ import { checkRequestActivity } from './steps/check-request';
 import type { CrossSystemDeps } from './steps/deps';
 import { enterRunningModeActivity } from './steps/enter-running-mode';
 import { mailAndAppActivities } from './steps/mail-and-apps';
+import { profileCheckActivities } from './steps/profile-check';
 import { rollbackActivities } from './steps/rollback';
 import { tenantIdentityActivities } from './steps/tenant-identity';
 
@@ -25,9 +27,10 @@ export interface ActivityDeps extends CrossSystemDeps {
   archiveConcurrency: number;
 }
 
-export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> & BackupActivities {
+export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> & BackupActivities & ProfileCheckActivities {
   return {
     ...backupActivities(deps),
+    ...profileCheckActivities(deps),
     checkRequest: checkRequestActivity(deps),
     enterRunningMode: enterRunningModeActivity(deps),
     ...databaseActivities(deps),

@@ -3,6 +3,7 @@
  * command line: start, watch, skip documents, cancel and list clones.
  */
 import {
+  ActivityFailure,
   CancelledFailure,
   Client,
   Connection,
@@ -25,13 +26,16 @@ import {
 } from '../workflows/messages';
 import { cloneWorkflowId, normalizeRequest, type CloneRequest, type CloneRequestInput } from '../workflows/request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/search-attributes';
-import type { backupTenant, cloneTenant } from '../workflows';
+import { randomUUID } from 'node:crypto';
+import type { backupTenant, checkProfile, cloneTenant } from '../workflows';
+import { PROFILE_CHECK_REFUSED, type ProfileCheckReport } from '../workflows/profile-check';
 import { backupWorkflowId } from '../workflows/backup-tenant';
 import { checkTenantId } from '../workflows/request';
 import type { BackupRef } from '../workflows/step-contract';
 
 export { RequestError } from '../workflows/request';
 export type { CloneProgress, StepProgress } from '../workflows/messages';
+export type { ProfileCheckReport } from '../workflows/profile-check';
 
 /** The clone was refused before anything was touched (bad input or a check against the directory). */
 export class CloneRefusedError extends Error {
@@ -270,6 +274,28 @@ export class TenantCloneClient {
 
   async backupResult(tenant: string): Promise<BackupRef> {
     return this.client.workflow.getHandle<typeof backupTenant>(backupWorkflowId(tenant)).result();
+  }
+
+  /**
+   * What a clone of `tenant` would meet, read-only (`tenant-clone profile check`): every column
+   * holding addresses with its count and whether the profile covers it, and every reason the
+   * clone would be refused or fail (`problems`, empty when it would pass). The worker reads the
+   * database: its credentials never leave it. An unknown tenant throws CloneRefusedError.
+   */
+  async checkProfile(tenant: string, opts: { mailDomain?: string } = {}): Promise<ProfileCheckReport> {
+    checkTenantId('checked', tenant);
+    try {
+      return await this.client.workflow.execute<typeof checkProfile>('checkProfile', {
+        args: [{ tenant, mailDomain: opts.mailDomain ?? 'mailinator.com' }],
+        taskQueue: this.taskQueue,
+        workflowId: `profile-check-${tenant}-${randomUUID().slice(0, 8)}`,
+        staticSummary: `Profile check of ${tenant}`,
+      });
+    } catch (err) {
+      const cause = err instanceof WorkflowFailedError ? (err.cause instanceof ActivityFailure ? err.cause.cause : err.cause) : null;
+      if (cause instanceof ApplicationFailure && cause.type === PROFILE_CHECK_REFUSED) throw new CloneRefusedError(cause.message);
+      throw err;
+    }
   }
 
   async list(limit = 50): Promise<CloneSummary[]> {

@@ -95,7 +95,7 @@ async function runChecks(s: LocalStack, end: FinalOutcome, o: { expectedSerial: 
     ['the clone succeeded', async () => end.outcome === 'done' || `outcome ${end.outcome}`],
     [`no e-mail address outside @${MAIL_DOMAIN} in ${targetDb}`, async () => {
       const v = await s.db.verifyEmails(targetDb, s.profile, MAIL_DOMAIN);
-      return v.total === 0 || `${v.total} left, e.g. ${v.samples.slice(0, 3).join(', ')}`;
+      return v.total === 0 || `${v.total} left: ${v.findings.slice(0, 3).join("; ")}`;
     }],
     ['no enabled scheduled task', async () => {
       const n = await s.db.countEnabledScheduledTasks(targetDb, s.profile);

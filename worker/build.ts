@@ -56,6 +56,7 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
       ...platform,
       client,
       webhookSecret: config.WEBHOOK_SIGNING_SECRET,
+      sandboxDomains: config.SANDBOX_MAIL_DOMAINS,
       taskQueue: config.TASK_QUEUE,
       pollIntervalMs: config.POLL_INTERVAL_MS,
       queryRole: config.QUERY_ROLE,

@@ -5,6 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_SANDBOX_DOMAINS, badSandboxPattern } from '../workflows/sandbox-domains';
+
+/** A comma-separated list of sandbox domains (`*.x` for every name under x); public providers are refused. */
+const sandboxDomains = z
+  .string()
+  .transform((text, ctx) => {
+    const list = text.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean);
+    if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'SANDBOX_MAIL_DOMAINS must name at least one domain' });
+    for (const d of list) {
+      const why = badSandboxPattern(d);
+      if (why) ctx.addIssue({ code: 'custom', message: `SANDBOX_MAIL_DOMAINS entry ${JSON.stringify(d)} is refused: ${why}` });
+    }
+    return list;
+  })
+  .default(DEFAULT_SANDBOX_DOMAINS);
 
 const url = (what: string) => z.string({ error: `${what} is required` }).url(`${what} must be a URL`);
 
@@ -25,6 +40,8 @@ export const configSchema = z.object({
   /** Where the SQL Server writes tenant backups: into the backup archive (TO URL) or to a folder it shares with the worker. */
   TENANT_MSSQL_BACKUPS: z.enum(['archive', 'disk'], { error: 'TENANT_MSSQL_BACKUPS must be "archive" or "disk"' }).default('archive'),
   SANITIZATION_PROFILE: z.string().optional(),
+  /** Domains a request may rewrite addresses into; anything else is refused before a clone touches anything. */
+  SANDBOX_MAIL_DOMAINS: sandboxDomains,
   QUERY_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'QUERY_ROLE must be a lower-case SQL identifier').default('customer_query'),
   COPY_JOBS: z.coerce.number().int().min(1).max(32).default(2),
 
@@ -63,8 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const key of Object.keys(configSchema.shape)) if (env[key] !== undefined && env[key] !== '') merged[key] = env[key];
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   return result.data;
 }

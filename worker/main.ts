@@ -1,6 +1,7 @@
 /** The worker process: `npm run worker`. Configuration: see worker/config.ts and the README. */
 import { ConfigError, loadConfig } from './config';
 import { startWorker } from './build';
+import { ProfileError } from '../activities/database/profile';
 
 async function main() {
   const config = loadConfig();
@@ -11,6 +12,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+  // A bad setting or profile is the operator's to fix: one line naming it, no stack trace.
+  const bad = err instanceof ConfigError || err instanceof ProfileError;
+  console.error(bad ? `tenant-clone worker: ${err.message}` : err);
+  process.exit(bad ? 2 : 1);
 });

@@ -110,7 +110,8 @@ const DIRECTORY: Partial<PlanStep> = { undo: 'restoreDirectory' };
  * plans is the same step (same activity, class, undo) in all of them.
  */
 const STEP = {
-  checkRequest: s('check-request', 'checkRequest', 'Check the request against the directory (nothing is touched before this passes)'),
+  // `wait`: it heartbeats while it reads the whole source for addresses at the sandbox domain.
+  checkRequest: s('check-request', 'checkRequest', 'Check the request against the directory (nothing is touched before this passes)', 'wait'),
   backupSource: s('backup-source', 'backupSource', "Wait for saga 'Backup Source Customer' to complete", 'long'),
   enterMaintenance: s('enter-maintenance', 'enterMaintenance', 'Wait for customer tasks to complete and enter offline maintenance mode', 'wait', { undo: 'restoreHostingMode' }),
   waitCustomerTasks: s('wait-customer-tasks', 'waitCustomerTasks', 'Wait for customer task to complete', 'wait'),

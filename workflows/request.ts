@@ -42,6 +42,8 @@ export interface CloneRequest {
 /** What a caller may send: the two tenant ids, everything else defaulted. */
 export type CloneRequestInput = Pick<CloneRequest, 'source' | 'target'> & Partial<Omit<CloneRequest, 'source' | 'target'>>;
 
+import { isDomainName, publicProviderOf } from './sandbox-domains';
+
 export class RequestError extends Error {
   constructor(message: string) {
     super(message);
@@ -87,8 +89,14 @@ export function normalizeRequest(input: CloneRequestInput): CloneRequest {
   const targetKind = input.targetKind == null ? null : oneOf('target kind', input.targetKind, TARGET_KINDS);
 
   const mailDomain = typeof input.mailDomain === 'string' ? input.mailDomain.trim().toLowerCase() : input.mailDomain ?? 'mailinator.com';
-  if (typeof mailDomain !== 'string' || !DOMAIN.test(mailDomain)) {
+  if (typeof mailDomain !== 'string' || !DOMAIN.test(mailDomain) || !isDomainName(mailDomain)) {
     throw new RequestError(`mail domain ${JSON.stringify(input.mailDomain)} is invalid: expected a domain name such as mailinator.com`);
+  }
+  const provider = publicProviderOf(mailDomain);
+  if (provider) {
+    throw new RequestError(
+      `mail domain ${JSON.stringify(mailDomain)} is refused: ${provider} is a public mail provider, so its addresses belong to real people; use mailinator.com or a reserved name such as ${target}.invalid`,
+    );
   }
 
   const documents = oneOf('documents', input.documents ?? 'none', ['none', 'all'] as const);

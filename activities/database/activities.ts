@@ -8,7 +8,7 @@ import { VERIFICATION_FAILED } from '../../workflows/messages';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import { StepReporter, dbFor, need } from '../step-support';
 import type { TenantDatabases } from './engines';
-import type { ScrubCheckpoint } from './port';
+import type { ScrubCheckpoint, ScrubVerification } from './port';
 import type { SanitizationProfile } from './profile';
 
 export interface DatabaseDeps {
@@ -26,6 +26,15 @@ const count = (changes: Record<string, number>) =>
   Object.entries(changes)
     .map(([table, n]) => `${table} ${n}`)
     .join(', ') || 'nothing to change';
+
+/** The verification's outcome in one line: what was read, and every kept column that holds real addresses. */
+export function verifiedNote(check: ScrubVerification, domain: string): string {
+  const parts = [`verified: 0 addresses outside @${domain} in ${check.scanned.columns} columns of ${check.scanned.tables} tables`];
+  const kept = Object.entries(check.kept);
+  if (kept.length) parts.push(`kept by the profile, still holding addresses outside @${domain}: ${kept.map(([c, n]) => `${c}: ${n} values`).join(', ')}`);
+  if (check.notScanned.length) parts.push(`foreign tables not read (their rows live elsewhere): ${check.notScanned.join(', ')}`);
+  return parts.join('; ');
+}
 
 export function databaseActivities({ databases, profile, client, queryRole, copyJobs }: DatabaseDeps) {
   return {
@@ -109,21 +118,17 @@ export function databaseActivities({ databases, profile, client, queryRole, copy
         signal: reporter.signal,
         onBatch: (checkpoint, p) => reporter.report(p.percent, p.detail, checkpoint),
       });
-      reporter.report(99, 'verifying that no address outside the sandbox domain remains', done);
+      reporter.report(99, 'verifying that no address outside the sandbox domain remains anywhere in the database', done);
       const check = await db.verifyEmails(targetDatabase, profile, domain);
       if (check.total > 0) {
-        const where = Object.entries(check.remaining)
-          .filter(([, n]) => n > 0)
-          .map(([col, n]) => `${col}: ${n}`)
-          .join(', ');
         throw ApplicationFailure.create({
           type: VERIFICATION_FAILED,
           nonRetryable: true,
-          message: `${check.total} values still hold addresses outside @${domain} (${where}); e.g. ${check.samples.slice(0, 3).join(' | ')}`,
+          message: `${check.total} values still hold addresses outside @${domain}: ${check.findings.join('; ')}`,
         });
       }
       const resumed = from ? ` (resumed after ${from.batches} batches)` : '';
-      return { note: `rewrote ${done.rewritten} values in ${done.batches} batches${resumed}; verified: 0 addresses outside @${domain}` };
+      return { note: `rewrote ${done.rewritten} rows in ${done.batches} batches${resumed}; ${verifiedNote(check, domain)}` };
     },
 
     async setQueryPermissions(input: StepInput): Promise<StepOutput> {

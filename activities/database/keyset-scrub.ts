@@ -1,68 +1,75 @@
 /**
- * The engine-neutral half of the e-mail scrub: the walk over the profile's columns in keyset
- * batches, the checkpoint after each batch and the progress. Each engine supplies one batch
- * (its SQL, in one transaction, with the checkpoint stored alongside when it keeps one).
+ * The engine-neutral half of the e-mail scrub: the walk over every table found in the catalog,
+ * batch after batch, the checkpoint after each batch and the progress. Each engine supplies one
+ * batch (its SQL, in one transaction, with the checkpoint stored alongside) and says where a
+ * batch ends as opaque text (PostgreSQL: a page; SQL Server: a key).
  */
 import type { ScrubCheckpoint, ScrubOptions } from './port';
 
 export interface ScrubBatchResult {
-  /** Keys in the batch (0 = the column is done). */
-  n: number;
-  /** Highest key of the batch, as text. */
-  hi: string | null;
-  /** Values the batch rewrote. */
+  /** Where the batch ended, as the engine resumes from it; null = the table is done. */
+  after: string | null;
+  /** Rows the batch rewrote. */
   updated: number;
+  /** Share of the table done after this batch (0-1), for progress. */
+  done: number;
 }
 
-export interface KeysetScrub {
-  columns: { table: string; column: string }[];
-  /** Rows per column's table, for progress. */
-  sizes: number[];
+export interface TableScrub {
+  /** Every table to scrub, in a stable order; `weight` (e.g. its pages) drives progress. */
+  tables: { label: string; weight: number }[];
   start: ScrubCheckpoint;
-  batchSize: number;
   opts: Pick<ScrubOptions, 'signal' | 'onBatch'>;
   /**
-   * Run one batch of column `ci` after `lastKey`. `after` gives the checkpoint that holds once
-   * this batch is committed, for an engine that stores it in the same transaction.
+   * Run one batch of table `ti` after `after` (null = from the start). `next` gives the
+   * checkpoint that holds once this batch is committed, for the engine to store in the same
+   * transaction.
    */
-  batch(ci: number, lastKey: string | null, after: (hi: string, updated: number) => ScrubCheckpoint): Promise<ScrubBatchResult>;
+  batch(ti: number, after: string | null, next: (after: string | null, updated: number) => ScrubCheckpoint): Promise<ScrubBatchResult>;
   aborted(signal: AbortSignal): Error;
 }
 
-/** The checkpoint to start from: validated, so a corrupt one fails before anything is rewritten. */
-export function startingCheckpoint(candidate: ScrubCheckpoint | null | undefined, columns: number): ScrubCheckpoint {
-  const cp = candidate ?? { column: 0, lastKey: null, rewritten: 0, batches: 0 };
+export const FRESH_CHECKPOINT: ScrubCheckpoint = { table: 0, tableName: null, after: null, rewritten: 0, batches: 0 };
+
+/**
+ * The checkpoint to start from. One that does not fit this scrub (another table list, the
+ * shape of an older release) is dropped and the scrub starts over: the rewrite is idempotent,
+ * so starting over costs time, never correctness.
+ */
+export function startingCheckpoint(candidate: unknown, tables: { label: string }[]): ScrubCheckpoint {
+  const cp = candidate as Partial<ScrubCheckpoint> | null | undefined;
+  if (!cp || typeof cp !== 'object') return { ...FRESH_CHECKPOINT };
   const ok =
-    Number.isInteger(cp.column) && cp.column >= 0 && cp.column <= columns &&
-    (cp.lastKey === null || typeof cp.lastKey === 'string') &&
-    Number.isInteger(cp.rewritten) && cp.rewritten >= 0 && Number.isInteger(cp.batches) && cp.batches >= 0;
-  if (!ok) throw new Error(`invalid scrub checkpoint ${JSON.stringify(cp)} for a profile with ${columns} e-mail columns`);
-  return { ...cp };
+    Number.isInteger(cp.table) && cp.table! >= 0 && cp.table! <= tables.length &&
+    (cp.table === tables.length ? true : cp.tableName === tables[cp.table!].label) &&
+    (cp.after === null || typeof cp.after === 'string') &&
+    Number.isInteger(cp.rewritten) && cp.rewritten! >= 0 && Number.isInteger(cp.batches) && cp.batches! >= 0;
+  return ok ? { table: cp.table!, tableName: cp.tableName ?? null, after: cp.after ?? null, rewritten: cp.rewritten!, batches: cp.batches! } : { ...FRESH_CHECKPOINT };
 }
 
-/** Walk every column from the start checkpoint; returns the final (all columns done) checkpoint. */
-export async function runKeysetScrub(s: KeysetScrub): Promise<ScrubCheckpoint> {
+/** Walk every table from the start checkpoint; returns the final (every table done) checkpoint. */
+export async function runTableScrub(s: TableScrub): Promise<ScrubCheckpoint> {
   const cp = { ...s.start };
-  const totalRows = Math.max(1, s.sizes.reduce((a, b) => a + b, 0));
-  for (let ci = cp.column; ci < s.columns.length; ci++) {
-    const { table, column } = s.columns[ci];
-    let lastKey = ci === cp.column ? cp.lastKey : null;
-    let scannedHere = 0;
-    const doneBefore = s.sizes.slice(0, ci).reduce((a, b) => a + b, 0);
+  const total = Math.max(1, s.tables.reduce((a, t) => a + t.weight, 0));
+  // Where a committed batch leaves the scrub: a finished table moves the checkpoint to the next
+  // one, so a crash right after a table's last batch does not start that table again.
+  const position = (ti: number, after: string | null, rewritten: number, batches: number): ScrubCheckpoint =>
+    after === null
+      ? { table: ti + 1, tableName: s.tables[ti + 1]?.label ?? null, after: null, rewritten, batches }
+      : { table: ti, tableName: s.tables[ti].label, after, rewritten, batches };
+  for (let ti = cp.table; ti < s.tables.length; ti++) {
+    const { label, weight } = s.tables[ti];
+    let after = ti === cp.table ? cp.after : null;
+    const before = s.tables.slice(0, ti).reduce((a, t) => a + t.weight, 0);
     for (;;) {
       if (s.opts.signal?.aborted) throw s.aborted(s.opts.signal);
-      const step = await s.batch(ci, lastKey, (hi, updated) => ({ column: ci, lastKey: hi, rewritten: cp.rewritten + updated, batches: cp.batches + 1 }));
-      if (step.n === 0 || step.hi === null) break;
-      lastKey = step.hi;
-      scannedHere += step.n;
-      cp.column = ci;
-      cp.lastKey = lastKey;
-      cp.rewritten += step.updated;
-      cp.batches += 1;
-      const percent = Math.min(99, Math.floor((100 * (doneBefore + Math.min(scannedHere, s.sizes[ci]))) / totalRows));
-      s.opts.onBatch?.({ ...cp }, { percent, detail: `${table}.${column}: ${cp.rewritten} values rewritten in ${cp.batches} batches` });
-      if (step.n < s.batchSize) break;
+      const step = await s.batch(ti, after, (next, updated) => position(ti, next, cp.rewritten + updated, cp.batches + 1));
+      after = step.after;
+      Object.assign(cp, position(ti, after, cp.rewritten + step.updated, cp.batches + 1));
+      const percent = Math.min(99, Math.floor((100 * (before + weight * Math.min(1, step.done))) / total));
+      s.opts.onBatch?.({ ...cp }, { percent, detail: `${label}: ${cp.rewritten} rows rewritten in ${cp.batches} batches (table ${ti + 1} of ${s.tables.length})` });
+      if (after === null) break;
     }
   }
-  return { column: s.columns.length, lastKey: null, rewritten: cp.rewritten, batches: cp.batches };
+  return { table: s.tables.length, tableName: null, after: null, rewritten: cp.rewritten, batches: cp.batches };
 }

@@ -42,20 +42,26 @@ export interface RestoreOptions extends CopyOptions {
   serverSource?: { containerUrl: string; sasToken: string };
 }
 
-/** Checkpoint of the e-mail scrub: which (table, column) it is in and the last key done. */
+/**
+ * Checkpoint of the e-mail scrub, which walks every table the catalog lists, in a stable order.
+ * It names the table it points at, so it is never applied to another one.
+ */
 export interface ScrubCheckpoint {
-  /** Index into profile.emails.columns of the column being scrubbed. */
-  column: number;
-  /** Last primary key value (as text) of the last committed batch in that column; null = start. */
-  lastKey: string | null;
-  /** Rows rewritten so far (all columns). */
+  /** Index of the table being scrubbed in the catalog order (= the number of tables when done). */
+  table: number;
+  /** That table's label (`table` or `schema.table`); null when done. */
+  tableName: string | null;
+  /** Where the last committed batch of that table ended (engine-specific text); null = its start. */
+  after: string | null;
+  /** Rows rewritten so far (all tables). */
   rewritten: number;
-  /** Batches committed so far (all columns). */
+  /** Batches committed so far (all tables). */
   batches: number;
 }
 
 export interface ScrubOptions {
   sandboxDomain: string;
+  /** Rows per batch, unless the profile gives the table its own. */
   batchSize?: number;
   /** Resume point from a previous attempt's heartbeat. */
   checkpoint?: ScrubCheckpoint;
@@ -70,12 +76,38 @@ export interface ScrubOptions {
   signal?: AbortSignal;
 }
 
+/** What the independent verification found in the whole database. */
 export interface ScrubVerification {
-  /** Values still holding an address outside the sandbox domain, per `table.column`. */
+  /**
+   * Values still holding an address outside the sandbox domain (or an obfuscated one), per
+   * column label (`table.column` or `schema.table.column`), outside the profile's `keep`.
+   */
   remaining: Record<string, number>;
   total: number;
-  /** Up to a few offending values, for the error message. */
-  samples: string[];
+  /** One line per offending column: `table.column: N values, e.g. …@domain` (never a whole value). */
+  findings: string[];
+  /** Columns the profile keeps that hold addresses outside the sandbox domain, with their counts. */
+  kept: Record<string, number>;
+  /** What was read: every table and every column whose type can hold text. */
+  scanned: { tables: number; columns: number };
+  /** Tables whose rows live outside this database (foreign tables): not read, named here. */
+  notScanned: string[];
+}
+
+/** One column that holds e-mail addresses, as `profile check` reports it. */
+export interface AddressColumn {
+  column: string;
+  type: string;
+  /** Values holding an address outside the sandbox domain (or an obfuscated one). */
+  values: number;
+  /**
+   * `rewritten`: the scrub rewrites it; `kept`: the profile exempts it (reported, not a failure);
+   * `recomputed`: a generated column, recomputed from the columns it is made of;
+   * `not-rewritable`: its type cannot be rewritten, so a clone of it fails the verification.
+   */
+  coverage: 'rewritten' | 'kept' | 'recomputed' | 'not-rewritable';
+  /** Example, redacted to its domain: `…@realcustomer.com`. */
+  example: string | null;
 }
 
 export interface TenantIdentity {
@@ -165,10 +197,22 @@ export interface TenantDatabase {
   disableScheduledTasks(db: string, profile: SanitizationProfile): Promise<Record<string, number>>;
   /** Ensure the system users the profile lists exist and are enabled. */
   fixSystemUsers(db: string, profile: SanitizationProfile): Promise<string[]>;
-  /** Set-based, keyset-batched e-mail rewrite, resumable from a checkpoint. */
+  /**
+   * Set-based, batched rewrite of every address in every text-like column of every table (the
+   * profile's `keep` aside), resumable from a checkpoint.
+   */
   scrubEmails(db: string, profile: SanitizationProfile, opts: ScrubOptions): Promise<ScrubCheckpoint>;
-  /** Count values that still hold an address outside the sandbox domain. */
+  /**
+   * The independent gate: every column of every table whose type can hold text is read for
+   * addresses outside the sandbox domain; it never calls the rewrite.
+   */
   verifyEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification>;
+  /** Values holding an address at exactly `domain`, per table label: a sandbox domain must have none in the source. */
+  countAddressesAt(db: string, domain: string): Promise<Record<string, number>>;
+  /** Every column holding addresses outside the sandbox domain, and whether the scrub covers it. */
+  addressColumns(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<AddressColumn[]>;
+  /** Tables and columns the profile names that `db` does not have, e.g. `column "persons.nickname"`. */
+  missingProfileNames(db: string, profile: SanitizationProfile): Promise<string[]>;
 
   /** Replace the tenant's mailboxes with the single test mailbox (credentials not copied). */
   replaceMailboxes(db: string, testMailbox: string): Promise<void>;

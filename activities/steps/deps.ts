@@ -15,5 +15,7 @@ export interface CrossSystemDeps {
   mailer: Mailer;
   client: Client | null;
   webhookSecret: string;
+  /** Domains a clone may rewrite addresses into (SANDBOX_MAIL_DOMAINS). */
+  sandboxDomains: readonly string[];
   pollIntervalMs: number;
 }

@@ -11,7 +11,7 @@ import type { CrossSystemDeps } from './deps';
 
 export function enterRunningModeActivity({ databases, profile, hosting, client, pollIntervalMs }: CrossSystemDeps) {
   return async function enterRunningMode(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
+    const db = dbFor(databases, input);
     const { targetDatabase } = need(input, 'targetDatabase');
     const { target, mailDomain, keepScheduledTasks } = input.request;
     const emails = await db.verifyEmails(targetDatabase, profile, mailDomain);
@@ -19,7 +19,7 @@ export function enterRunningModeActivity({ databases, profile, hosting, client, 
       throw ApplicationFailure.create({
         type: VERIFICATION_FAILED,
         nonRetryable: true,
-        message: `${target} stays offline: ${emails.total} addresses outside @${mailDomain} remain`,
+        message: `${target} stays offline: ${emails.total} values hold addresses outside @${mailDomain}: ${emails.findings.join('; ')}`,
       });
     }
     const enabled = await db.countEnabledScheduledTasks(targetDatabase, profile);

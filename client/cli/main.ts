@@ -15,7 +15,7 @@ import {
   type FinalOutcome,
 } from '..';
 import { ATTACHMENT_MODULES, PLAN_IDS, TARGET_KINDS, type AttachmentModule } from '../../workflows/request';
-import { renderProgress } from './render';
+import { renderProfileReport, renderProgress } from './render';
 import { watchClone } from './watch';
 
 class ExitError extends Error {
@@ -192,6 +192,21 @@ program
     }),
   );
 
+const profile = program.command('profile').description('the sanitization profile against a tenant');
+profile
+  .command('check')
+  .description('list every column of <tenant> holding e-mail addresses and whether a clone would cover it; exit 1 if a clone would fail')
+  .argument('<tenant>')
+  .option('--mail-domain <domain>', 'the sandbox domain a clone would rewrite into', 'mailinator.com')
+  .option('--json', 'print the report as JSON')
+  .action(async (tenant: string, o: { mailDomain: string; json?: boolean }) =>
+    withClient(async (c) => {
+      const report = await c.checkProfile(tenant, { mailDomain: o.mailDomain });
+      if (o.json) console.log(JSON.stringify(report, null, 2));
+      else console.log(renderProfileReport(report));
+      if (report.problems.length) process.exitCode = 1;
+    }),
+  );
 
 async function main(argv: string[]): Promise<number> {
   try {

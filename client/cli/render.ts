@@ -1,5 +1,6 @@
 /** Plain-text rendering of a clone's progress for the terminal. */
 import type { CloneProgress, StepProgress } from '../../workflows/messages';
+import type { ProfileCheckReport } from '../../workflows/profile-check';
 
 const MARK: Record<StepProgress['status'], string> = {
   pending: '·',
@@ -27,4 +28,20 @@ export function renderProgress(p: CloneProgress): string {
   const head = `Clone ${p.source} → ${p.target} (${p.plan}): ${p.outcome}`;
   const lines = p.steps.map((st, i) => renderStep(st, i, p.steps.length));
   return [head, ...lines, ...(p.message ? ['', p.message] : [])].join('\n');
+}
+
+const COVERAGE: Record<ProfileCheckReport['columns'][number]['coverage'], string> = {
+  rewritten: 'rewritten by the scrub',
+  kept: 'kept by the profile (reported)',
+  recomputed: 'generated: recomputed from rewritten columns',
+  'not-rewritable': 'NOT REWRITABLE: a clone fails',
+};
+
+export function renderProfileReport(r: ProfileCheckReport): string {
+  const head = `Profile ${r.profile} against ${r.tenant} (${r.engine} database ${r.database}), sandbox domain @${r.mailDomain}`;
+  const width = Math.max(6, ...r.columns.map((c) => c.column.length));
+  const rows = r.columns.map((c) => `  ${c.column.padEnd(width)}  ${c.type.padEnd(24)} ${String(c.values).padStart(9)}  ${COVERAGE[c.coverage]}  e.g. ${c.example ?? '-'}`);
+  const columns = rows.length ? [`${rows.length} columns hold addresses outside @${r.mailDomain}:`, ...rows] : [`no column holds an address outside @${r.mailDomain}`];
+  const verdict = r.problems.length ? ['', 'A clone of this tenant would fail:', ...r.problems.map((p) => `  ✘ ${p}`)] : ['', '✔ a clone of this tenant would pass the verification'];
+  return [head, ...columns, ...verdict].join('\n');
 }

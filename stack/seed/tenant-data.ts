@@ -2,7 +2,8 @@
  * Seeds a demo CRM tenant database with realistic, deterministic data, generated set-based in
  * SQL (generate_series) so a million e-mail addresses take seconds. The messy values a real
  * CRM holds are planted on purpose: upper case, display names, several addresses in one
- * field, NULL, empty, no '@', several '@', addresses already in the sandbox domain, values
+ * field, NULL, empty, no '@', several '@', look-alikes of the sandbox domain (eu.mailinator.com:
+ * a production tenant never holds the sandbox domain itself, or a clone is refused), values
  * close to the column length.
  */
 import { readFileSync } from 'node:fs';
@@ -61,7 +62,7 @@ SELECT i, (i + 1) / 2,
     WHEN 4 THEN ''
     WHEN 5 THEN 'n/a'
     WHEN 6 THEN lower(f) || '@home@' || d
-    WHEN 7 THEN l2 || '@mailinator.com'
+    WHEN 7 THEN l2 || '@eu.mailinator.com'
     WHEN 8 THEN rpad(l2 || '.', (118 - length(d) - 1 - (i / 50) % 6)::int, 'x') || '@' || d
     WHEN 9 THEN f || ' ' || l || ' <' || l2 || '@' || d || '>'
     WHEN 10 THEN l2 || '@' || d || ', ' || lower(f) || '@' || d2

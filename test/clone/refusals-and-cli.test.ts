@@ -3,34 +3,20 @@
  * command line drives a real clone and answers with the documented exit codes.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { CloneRefusedError, RequestError } from '../../client';
 import { DEMO } from '../../stack/seed/demo-world';
 import { CLONE_REFUSED } from '../../workflows/messages';
+import { cliFor } from '../support/cli';
 import { startCloneStack, type CloneStack } from '../support/clone-stack';
 
-const CLI = path.join(__dirname, '..', '..', 'bin', 'tenant-clone');
 
 describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
   let stack: CloneStack;
 
-  const cli = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(CLI, args, {
-        env: { ...process.env, TEMPORAL_ADDRESS: stack.env.address, TASK_QUEUE: stack.config.TASK_QUEUE },
-        maxBuffer: 16 * 1024 * 1024,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cli = cliFor(() => stack);
 
   /** Everything a refused clone must leave alone: both databases, platform state, archives. */
   const snapshot = async () => ({

@@ -267,4 +267,53 @@ if (!URL_ENV) {
       assert.deepEqual(await engine.checksum(db), sums);
     });
   });
+
+  describe('whole-database scrub and verification (SQL Server)', () => {
+    const engine = new MssqlTenantDatabase({ adminUrl: url, loginPassword: PASSWORD });
+    const db = uniqueDbName('ms_whole');
+    const profile = hardProfile();
+    const run = async (text: string) => {
+      const p = await pool(url, db, 1);
+      try {
+        await p.request().batch(text);
+      } finally {
+        await p.close();
+      }
+    };
+
+    before(async () => {
+      await engine.createDatabase(db);
+      await run(`CREATE TABLE hard (id int PRIMARY KEY, e254 nvarchar(254))`);
+      await run(`EXEC('CREATE SCHEMA crm')`);
+      await run(`CREATE TABLE crm.leads (id int PRIMARY KEY, contact varchar(80), doc xml, extra sql_variant)`);
+      await run(`INSERT INTO crm.leads VALUES (1, 'ivan@realcustomer.com', '<lead><mail>jill@realcustomer.com</mail></lead>', NULL), (2, 'john%40realcustomer.com', NULL, NULL)`);
+      await run(`CREATE TABLE newsletter_subscribers (email nvarchar(max))`); // a heap: no key at all
+      await run(`INSERT INTO newsletter_subscribers VALUES (N'erin@realcustomer.com'), (N'frank&#64;realcustomer.com'), (N'@media screen')`);
+      await run(`CREATE TABLE audit_log (old nvarchar(max))`);
+      await run(`CREATE TRIGGER crm.leads_audit ON crm.leads AFTER UPDATE AS INSERT INTO dbo.audit_log (old) SELECT contact FROM deleted`);
+    });
+    after(async () => {
+      await engine.dropDatabase(db).catch(() => undefined);
+      await engine.close();
+    });
+
+    test('every table of every schema is scrubbed, triggers do not fire, xml stays well-formed; sql_variant is read by the gate', async () => {
+      const before = await engine.verifyEmails(db, profile, SANDBOX);
+      for (const col of ['crm.leads.contact', 'crm.leads.doc', 'newsletter_subscribers.email']) assert.ok(before.remaining[col] > 0, col);
+      await engine.scrubEmails(db, profile, { sandboxDomain: SANDBOX, batchSize: 100 });
+      assert.deepEqual(await queryOn(url, db, `SELECT contact, CAST(doc AS nvarchar(max)) AS doc FROM crm.leads ORDER BY id`), [
+        { contact: 'ivan_realcustomer.com@mailinator.com', doc: '<lead><mail>jill_realcustomer.com@mailinator.com</mail></lead>' },
+        { contact: 'john_realcustomer.com@mailinator.com', doc: null },
+      ]);
+      assert.deepEqual(await queryOn(url, db, `SELECT email FROM newsletter_subscribers ORDER BY email`), [
+        { email: '@media screen' }, { email: 'erin_realcustomer.com@mailinator.com' }, { email: 'frank_realcustomer.com@mailinator.com' },
+      ]);
+      assert.deepEqual(await queryOn(url, db, `SELECT COUNT(*) AS n FROM audit_log`), [{ n: 0 }], 'the audit trigger did not fire');
+      assert.equal((await engine.verifyEmails(db, profile, SANDBOX)).total, 0);
+      await run(`INSERT INTO crm.leads VALUES (3, NULL, NULL, CAST(N'kate@realcustomer.com' AS sql_variant))`);
+      const v = await engine.verifyEmails(db, profile, SANDBOX);
+      assert.deepEqual(v.findings, ['crm.leads.extra: 1 values, e.g. …@realcustomer.com']);
+      assert.deepEqual(await engine.countAddressesAt(db, 'realcustomer.com'), { 'crm.leads': 1 });
+    });
+  });
 }

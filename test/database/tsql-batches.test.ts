@@ -30,6 +30,11 @@ const HOSTILE = 'x]; DROP DATABASE y --';
 const PASSWORD = "Pa'ss; DROP LOGIN sa --";
 const SAS = "sv=2022-11-02&ss=b&sig=abc'def";
 const profile = loadProfile();
+const PERSONS = { schema: 'dbo', name: 'persons' };
+const SETTINGS = { schema: 'dbo', name: 'settings' };
+const LEADS = { schema: 'crm', name: 'leads' };
+const EMAIL = { name: 'email', baseType: 'nvarchar', maxChars: 254, nullable: true };
+const NOTES = { name: 'notes', baseType: 'ntext', maxChars: null, nullable: true };
 const disk: tc.BackupTarget = { kind: 'disk', path: '/var/opt/mssql/backup/tenant_a.bak' };
 const urls: tc.BackupTarget = { kind: 'url', urls: ['https://acct.blob.core.windows.net/backups/a-1of2.bak', 'https://acct.blob.core.windows.net/backups/a-2of2.bak'] };
 const moves = [
@@ -50,12 +55,15 @@ function catalog(): Batch[] {
     tc.ensureUrlCredential('https://acct.blob.core.windows.net/backups', SAS),
     tc.restoreDatabase('tenant_b', disk, moves, { position: 3, recovery: false }), tc.restoreLog('tenant_b', disk, 4, '2026-11-21T02:30:00.000'),
     tc.restoreLog('tenant_b', urls, 1, '2026-11-21T02:30:00'), tc.recoverDatabase('tenant_b'), th.backupHistory('tenant_a'), th.serverClock(),
-    ts.installLock(), ts.installSchema(), ts.installRewriteFunction(), ts.columnInfo('persons', 'email'), ts.rowCount('persons'), ts.keyNulls('persons', 'id'),
-    ts.batchBound('persons', 'id', 20000, null), ts.batchBound('settings', 'key', 200, 'mail.sender'),
-    ts.scrubRange('persons', 'email', 'id', { sandbox: 'mailinator.com', maxChars: 254, nullable: true, lo: null, hi: '4000' }),
-    ts.scrubRange('settings', 'value', 'key', { sandbox: 'mailinator.com', maxChars: 500, nullable: true, lo: 'app.base_url', hi: 'portal.url' }),
-    ts.saveCheckpoint('run-1', '{"column":0,"lastKey":"7","rewritten":3,"batches":1}'), ts.loadCheckpoint('run-1'),
-    ts.verifyCount('persons', 'email', 'mailinator.com'), ts.verifySamples('persons', 'email', 'mailinator.com', 5),
+    ts.installLock(), ts.installSchema(), ts.installPlainRewriteFunction(), ts.installRewriteFunction(), ts.columnInfo('persons', 'email'),
+    ts.catalogColumns(), ts.enabledTriggers(), ts.allColumns(),
+    ts.tableBatchBound(PERSONS, 'id', 20000, null), ts.tableBatchBound(SETTINGS, 'key', 200, 'mail.sender'),
+    ts.tableScrub(PERSONS, [EMAIL, NOTES], 'mailinator.com', { kind: 'range', key: 'id', lo: null, hi: '4000' }),
+    ts.tableScrub(SETTINGS, [{ name: 'value', baseType: 'nvarchar', maxChars: 500, nullable: true }], 'mailinator.com', { kind: 'range', key: 'key', lo: 'app.base_url', hi: 'portal.url' }),
+    ts.tableScrub(LEADS, [{ name: 'email', baseType: 'varchar', maxChars: 100, nullable: true }, { name: 'doc', baseType: 'xml', maxChars: null, nullable: true }], 'mailinator.com', { kind: 'null-key', key: 'id' }),
+    ts.tableScrub(LEADS, [{ name: 'email', baseType: 'varchar', maxChars: 100, nullable: true }], 'mailinator.com', { kind: 'all' }, ['audit_leads']),
+    ts.saveCheckpoint('run-1', '{"table":0,"tableName":"persons","after":"k:7","rewritten":3,"batches":1}'), ts.loadCheckpoint('run-1'),
+    ts.verifyColumn(PERSONS, 'email', 'mailinator.com'), ts.countAtDomain(LEADS, 'email', 'mailinator.com'),
     ts.rewriteValue('john.doe@company.com', 'mailinator.com', 40, true),
     tsan.applySet(profile.disable[0])!, tsan.applySet(profile.disable[1])!, tsan.applySet(profile.update[0])!,
     tsan.clearColumns('mailboxes', ['password', 'encrypted_credentials']), tsan.deleteRows('webhooks', {}), tsan.deleteRows('batch_jobs', { status: 'waiting' }),
@@ -94,12 +102,14 @@ const NOT_PARSEABLE: Record<string, string> = {
   'azure-copy-start': 'DECLARE … = expression and EXEC sp_executesql (dynamic CREATE DATABASE … AS COPY OF)',
   'ensure-url-credential': 'DECLARE, IF/ELSE and dynamic CREATE/ALTER CREDENTIAL',
   'install-schema': 'IF … EXEC and CREATE TABLE with named constraints and ISJSON check',
+  'install-plain-rewrite-function': 'CREATE OR ALTER FUNCTION … RETURNS TABLE (inline TVF)',
   'install-rewrite-function': 'CREATE OR ALTER FUNCTION … RETURNS TABLE (inline TVF)',
-  'row-count': 'COUNT_BIG',
   'scrub-bound-first': 'TOP (@n) … ORDER BY inside a derived table',
   'scrub-bound-next': 'TOP (@n) … ORDER BY inside a derived table',
-  'verify-count': 'COUNT_BIG',
-  'verify-samples': 'TOP (@limit) followed by CAST(… AS nvarchar(max))',
+  'scrub-table-null-key': 'UPDATE … FROM with CROSS APPLY and TRY_CAST(… AS xml)',
+  'scrub-table-all-triggers': 'DISABLE TRIGGER / ENABLE TRIGGER … ON',
+  'verify-column': 'COUNT_BIG, TRANSLATE and STRING_SPLIT with CROSS APPLY',
+  'count-at-domain': 'COUNT_BIG, TRANSLATE and STRING_SPLIT',
   'rewrite-urls': 'COLLATE applied to a function result (LOWER(…) COLLATE …)',
   'count-enabled-tasks': 'COUNT_BIG',
   'assign-plans': 'COLLATE inside IN (SELECT … COLLATE …) over OPENJSON',
@@ -120,12 +130,13 @@ const NOT_PARSEABLE_BY_SQLFLUFF: Record<string, string> = {
   'restore-with-recovery': 'RESTORE is not in its grammar',
   'rename-database': 'an empty CATCH block, which T-SQL allows and its grammar does not',
   'table-checksum': 'FOR JSON is not in its grammar',
+  'scrub-table-all-triggers': 'ENABLE TRIGGER is not in its grammar',
 };
 
 /** Tables a parsed batch may touch: the demo schema, the engine's own and system views. */
 const KNOWN_TABLES = new Set([
   'company_info', 'persons', 'contacts', 'email_addresses', 'users', 'scheduled_tasks', 'batch_jobs', 'mailboxes', 'app_authorizations',
-  'webhooks', 'tickets', 'server_sessions', 'batch_server_config', 'settings', 'scrub_checkpoint', 'rewrite_emails',
+  'webhooks', 'tickets', 'server_sessions', 'batch_server_config', 'settings', 'scrub_checkpoint', 'rewrite_emails', 'leads', 'triggers', 'schemas', 'indexes', 'index_columns', 'partitions',
   // UPDATE t … FROM [dbo].[x] AS t: the parser lists the alias as the update target.
   't',
   'databases', 'database_files', 'tables', 'columns', 'types', 'dm_exec_requests', 'dm_database_copies', 'backupset', 'backupmediaset', 'backupmediafamily', 'sql_logins', 'credentials', 'OPENJSON', 'STRING_SPLIT',
@@ -197,6 +208,7 @@ describe('T-SQL batches of the SQL Server engine', () => {
       const declared = new Set([...b.text.matchAll(/DECLARE\s+@(\w+)/gi)].map((m) => m[1].toLowerCase()));
       // Inside the inline function the parameters are the function's own.
       if (b.name === 'install-rewrite-function') ['val', 'sandbox', 'maxlen', 'nullable'].forEach((p) => declared.add(p));
+      if (b.name === 'install-plain-rewrite-function') ['val', 'orig', 'sandbox', 'maxlen', 'nullable'].forEach((p) => declared.add(p));
       // Named arguments of system procedures (@Resource = …) are not variables.
       const used = [...b.text.matchAll(/(?<![@\w])@(\w+)(?!\w)(?!\s*=\s*N')/g)].map((m) => m[1].toLowerCase());
       for (const u of used) {
@@ -248,15 +260,17 @@ describe('T-SQL batches of the SQL Server engine', () => {
       () => ta.createDatabase(HOSTILE), () => ta.dropDatabase(HOSTILE, false), () => ta.renameDatabase('ok_db', HOSTILE, false), () => ta.renameDatabase(HOSTILE, 'ok_db', false),
       () => ta.ensureServerLogin(HOSTILE, PASSWORD), () => ta.ensureDatabaseUser(HOSTILE), () => ta.ensureQueryRole(HOSTILE), () => ta.databaseState(HOSTILE),
       () => tc.backupDatabase(HOSTILE, disk), () => tc.restoreDatabase(HOSTILE, disk, moves), () => tc.takeOffline(HOSTILE), () => tc.azureCopyStart('ok_db', HOSTILE),
-      () => ts.columnInfo(HOSTILE, 'email'), () => ts.columnInfo('persons', HOSTILE), () => ts.rowCount(HOSTILE), () => ts.batchBound('persons', HOSTILE, 100, null),
-      () => ts.scrubRange('persons', HOSTILE, 'id', { sandbox: 'mailinator.com', maxChars: 10, nullable: true, lo: null, hi: '1' }),
-      () => ts.verifyCount(HOSTILE, 'email', 'mailinator.com'),
+      () => ts.columnInfo(HOSTILE, 'email'), () => ts.columnInfo('persons', HOSTILE),
       () => tsan.applySet({ table: 'users', where: { [HOSTILE]: 1 }, set: { plan: 'x' } }), () => tsan.applySet({ table: 'users', where: {}, set: { [HOSTILE]: 'x' } }),
       () => tsan.clearColumns('mailboxes', [HOSTILE]), () => tsan.deleteRows(HOSTILE, {}), () => tsan.rewriteUrls('settings', HOSTILE, 'https://a.example', 'https://b.example', null, true),
       () => quoteIdent('table name', HOSTILE),
     ];
     for (const build of builders) assert.throws(build, named);
-    assert.throws(() => ts.scrubRange('persons', 'email', 'id', { sandbox: "x'; --", maxChars: 10, nullable: true, lo: null, hi: '1' }), /invalid sandbox mail domain "x'; --"/);
+    assert.throws(() => ts.tableScrub(PERSONS, [EMAIL], "x'; --", { kind: 'all' }), /invalid sandbox mail domain "x'; --"/);
+    // Names read from the catalog cannot be refused (they exist), so they are bracket-quoted.
+    const hostile = ts.tableScrub({ schema: HOSTILE, name: HOSTILE }, [{ ...EMAIL, name: HOSTILE }], 'mailinator.com', { kind: 'range', key: HOSTILE, lo: '1', hi: '2' }, [HOSTILE]);
+    assert.ok(hostile.text.includes(`${bracket(HOSTILE)}.${bracket(HOSTILE)} AS t`), hostile.text);
+    assert.ok(!hostile.text.replace(/\[(?:[^\]]|\]\])*\]/g, '[]').includes('DROP'), 'every hostile name is inside brackets');
     assert.throws(() => tc.backupDatabase('tenant_a', { kind: 'url', urls: ["https://a/b'; DROP"] }), /invalid backup URL/);
     assert.throws(() => tc.ensureUrlCredential("https://a/b?sig=x", 'sas'), /container URL/);
     assert.throws(() => ts.saveCheckpoint('', '{}'), /invalid scrub run id ""/);
@@ -279,52 +293,74 @@ describe('T-SQL batches of the SQL Server engine', () => {
     assert.ok(ts.MAX_BATCH_ROWS < 5000);
     assert.equal(ts.clampBatchSize(profile.emails.batchSize), 4000, 'the default profile asks for 20,000');
     assert.equal(ts.clampBatchSize(150), 150);
-    assert.equal(ts.batchBound('persons', 'id', 1_000_000, null).params.n.value, 4000);
-    assert.equal(ts.batchBound('persons', 'id', 200, null).params.n.value, 200);
+    assert.equal(ts.tableBatchBound(PERSONS, 'id', 1_000_000, null).params.n.value, 4000);
+    assert.equal(ts.tableBatchBound(PERSONS, 'id', 200, null).params.n.value, 200);
     assert.throws(() => ts.clampBatchSize(0), /invalid scrub batch size 0/);
     assert.throws(() => ts.clampBatchSize(2.5), /invalid scrub batch size 2.5/);
   });
 
-  test('the keyset scrub batch: range on the key, rewrite through the inline function, changed rows only', () => {
-    const first = ts.scrubRange('persons', 'email', 'id', { sandbox: 'MailInator.com', maxChars: 254, nullable: true, lo: null, hi: '4000' });
-    assert.match(first.text, /WHERE t\.\[id\] <= @hi AND/);
-    assert.match(first.text, /CROSS APPLY tenant_clone\.rewrite_emails\(t\.\[email\], @sandbox, @maxlen, @nullable\) AS r/);
-    assert.match(first.text, /CAST\(r\.value AS varbinary\(max\)\) <>/);
+  test('the table scrub batch: a key range, every text column through the inline function, changed rows only', () => {
+    const first = ts.tableScrub(PERSONS, [EMAIL, NOTES], 'MailInator.com', { kind: 'range', key: 'id', lo: null, hi: '4000' });
+    assert.match(first.text, /^UPDATE t SET \[email\] = r0\.value, \[notes\] = r1\.value\s+FROM \[dbo\]\.\[persons\] AS t/);
+    assert.match(first.text, /WHERE t\.\[id\] <= @hi\s+AND/);
+    assert.match(first.text, /CROSS APPLY tenant_clone\.rewrite_emails\(CAST\(t\.\[email\] AS nvarchar\(max\)\), @sandbox, @maxlen0, @nullable0\) AS r0/);
+    assert.match(first.text, /CROSS APPLY tenant_clone\.rewrite_emails\(CAST\(t\.\[notes\] AS nvarchar\(max\)\), @sandbox, @maxlen1, @nullable1\) AS r1/);
+    assert.match(first.text, /CAST\(r0\.value AS varbinary\(max\)\) <> CAST\(CAST\(t\.\[email\] AS nvarchar\(max\)\) AS varbinary\(max\)\)/);
     assert.deepEqual(first.params.sandbox, { type: 'nvarchar', value: 'mailinator.com' });
-    assert.deepEqual(first.params.maxlen, { type: 'int', value: 254 });
-    const next = ts.scrubRange('persons', 'email', 'id', { sandbox: 'mailinator.com', maxChars: null, nullable: false, lo: '4000', hi: '8000' });
+    assert.deepEqual(first.params.maxlen0, { type: 'int', value: 254 });
+    assert.deepEqual(first.params.maxlen1, { type: 'int', value: null });
+    const next = ts.tableScrub(PERSONS, [EMAIL], 'mailinator.com', { kind: 'range', key: 'id', lo: '4000', hi: '8000' });
     assert.match(next.text, /WHERE t\.\[id\] > @lo AND t\.\[id\] <= @hi/);
-    assert.deepEqual(next.params.maxlen, { type: 'int', value: null });
-    assert.match(ts.batchBound('persons', 'id', 200, '17').text, /SELECT TOP \(@n\) \[id\] AS k FROM \[dbo\]\.\[persons\] WHERE \[id\] > @lo ORDER BY \[id\]/);
+    assert.match(ts.tableScrub(LEADS, [EMAIL], 'mailinator.com', { kind: 'null-key', key: 'id' }).text, /FROM \[crm\]\.\[leads\] AS t[\s\S]*WHERE t\.\[id\] IS NULL/);
+    const xml = ts.tableScrub(LEADS, [{ name: 'doc', baseType: 'xml', maxChars: null, nullable: true }], 'mailinator.com', { kind: 'all' });
+    assert.match(xml.text, /\[doc\] = COALESCE\(TRY_CAST\(r0\.value AS xml\), t\.\[doc\]\)/, 'a rewrite that is not well-formed XML leaves the value for the verification');
+    const triggered = ts.tableScrub(LEADS, [EMAIL], 'mailinator.com', { kind: 'all' }, ['audit_leads']);
+    assert.match(triggered.text, /^DISABLE TRIGGER \[audit_leads\] ON \[crm\]\.\[leads\];\nUPDATE/);
+    assert.match(triggered.text, /;\nENABLE TRIGGER \[audit_leads\] ON \[crm\]\.\[leads\];$/);
+    assert.match(ts.tableBatchBound(PERSONS, 'id', 200, '17').text, /SELECT TOP \(@n\) \[id\] AS k FROM \[dbo\]\.\[persons\] WHERE \[id\] > @lo ORDER BY \[id\]/);
+    assert.match(ts.tableBatchBound(PERSONS, 'id', 200, null).text, /WHERE \[id\] IS NOT NULL ORDER BY \[id\]/);
     const save = ts.saveCheckpoint('run-1', '{}');
     assert.match(save.text, /UPDATE tenant_clone\.scrub_checkpoint SET run_id = @run, state_json = @cp/);
     assert.match(save.text, /WHERE NOT EXISTS \(SELECT 1 FROM tenant_clone\.scrub_checkpoint WHERE id = 1\)/);
     assert.match(ts.installSchema().text, /CREATE TABLE tenant_clone\.scrub_checkpoint/);
+    const cat = ts.catalogColumns().text;
+    assert.match(cat, /JOIN sys\.types AS bt ON bt\.user_type_id = c\.system_type_id/, 'alias types resolve to their base type');
+    assert.match(cat, /WHERE t\.is_ms_shipped = 0 AND s\.name <> N'tenant_clone'/, 'every schema but the tool\'s own');
+    assert.match(cat, /t\.temporal_type AS temporal_type/, 'history tables are known (they cannot be updated)');
   });
 
-  test('the rewrite function implements the PostgreSQL rule: separators, last @, sandbox check, length fallbacks', () => {
-    const f = ts.installRewriteFunction().text;
-    assert.match(f, /^CREATE OR ALTER FUNCTION tenant_clone\.rewrite_emails\(@val nvarchar\(max\), @sandbox nvarchar\(253\), @maxlen int, @nullable bit\)\s+RETURNS TABLE/);
-    // Same separators as postgres/scrub-sql.ts: whitespace , ; < > " ( )
-    const codes = [...'\t\n\u000b\f\r ",;<>()'].map((c) => c.charCodeAt(0)).sort((a, b) => a - b);
+  test('the rewrite function implements the PostgreSQL rule: "at" forms, separators, handles, last @, sandbox check, length fallbacks', () => {
+    const f = ts.installPlainRewriteFunction().text;
+    assert.match(f, /^CREATE OR ALTER FUNCTION tenant_clone\.rewrite_plain\(@val nvarchar\(max\), @orig nvarchar\(max\), @sandbox nvarchar\(253\), @maxlen int, @nullable bit\)\s+RETURNS TABLE/);
+    // Same separators as postgres/scrub-sql.ts: whitespace , ; < > " ' ( ) { } \\
+    const codes = [...'\t\n\u000b\f\r ",;<>()\'{}\\'].map((c) => c.charCodeAt(0)).sort((a, b) => a - b);
     assert.deepEqual([...ts.SEPARATOR_CODES].sort((a, b) => a - b), codes);
     assert.ok(f.includes(`UNICODE(SUBSTRING(@val, t.n, 1)) IN (${ts.SEPARATOR_CODES.join(', ')})`));
     assert.ok(f.includes("CHARINDEX(N'@', REVERSE(r.run))"), 'domain is after the last @');
-    assert.ok(f.includes("REPLACE(LEFT(r.run, a.last_at - 1), N'@', N'_') + N'_' + LOWER("), 'earlier @ become _, domain lower-cased');
+    assert.ok(f.includes("REPLACE(LEFT(k.run, k.last_at - 1), N'@', N'_') + N'_' + LOWER("), 'earlier @ become _, domain lower-cased');
+    assert.ok(f.includes("WHEN LEFT(r.run, 1) = N'@' AND CHARINDEX(N'@', r.run, 2) = 0 AND r.run NOT LIKE N'%[.%&"), 'a handle (@media) stays');
+    assert.ok(f.includes("DATALENGTH(REPLACE(r.run COLLATE Latin1_General_BIN2, N'@', N'')) / 2 = 1"), 'only a single-@ token in the sandbox stays');
     assert.ok(f.includes('COLLATE Latin1_General_BIN2 = @sandbox'), 'sandbox tokens left alone, compared bytewise after LOWER');
     assert.ok(f.includes('STRING_AGG(CAST(p.piece AS nvarchar(max)), N\'\') WITHIN GROUP (ORDER BY p.n)'));
-    assert.ok(f.includes("HASHBYTES('MD5', CAST(@val COLLATE Latin1_General_100_BIN2_UTF8 AS varchar(max)))"), 'md5 of the UTF-8 bytes, as PostgreSQL');
+    assert.ok(f.includes("HASHBYTES('MD5', CAST(@orig COLLATE Latin1_General_100_BIN2_UTF8 AS varchar(max)))"), 'md5 of the stored value\'s UTF-8 bytes, as PostgreSQL');
+    assert.ok(f.includes('ISNULL(j.rewritten, 0) = 0 THEN @orig'), 'nothing rewritten: the value as stored');
     assert.ok(f.includes('@maxlen - DATALENGTH(f.tail) / 2 - 1 - 8 >= 1'), '<prefix>_<hex8>@sandbox when it fits');
     assert.ok(f.includes('LEFT(f.hex, @maxlen - DATALENGTH(f.tail) / 2) + f.tail'), '<hex>@sandbox next');
     assert.ok(f.includes('WHEN @nullable = 1 THEN NULL'), 'then NULL, or empty for NOT NULL');
+    const outer = ts.installRewriteFunction().text;
+    for (const form of ['%40', '&#64;', '&#x40;', '&#0064;', '\\u0040']) assert.ok(outer.includes(`N'${form}', N'@'`), `${form} is made a plain @`);
+    assert.ok(outer.includes("NCHAR(65312), N'@'"), 'the full-width at too');
+    assert.ok(outer.includes('COLLATE Latin1_General_100_CI_AS'), '&#X40; and \\U0040 regardless of case');
   });
 
-  test('the verification is independent of the rewrite: STRING_SPLIT over TRANSLATEd separators', () => {
-    const v = ts.verifyCount('persons', 'email', 'mailinator.com');
-    assert.ok(!v.text.includes('rewrite_emails'));
-    assert.match(v.text, /STRING_SPLIT\(TRANSLATE\(CAST\(t\.\[email\] AS nvarchar\(max\)\), @seps, @spaces\), N' '\)/);
+  test('the verification is independent of the rewrite: STRING_SPLIT over TRANSLATEd separators of the plain-@ text', () => {
+    const v = ts.verifyColumn(PERSONS, 'email', 'mailinator.com');
+    assert.ok(!v.text.includes('rewrite_emails') && !v.text.includes('rewrite_plain'));
+    assert.match(v.text, /STRING_SPLIT\(TRANSLATE\(REPLACE\(/);
+    assert.ok(v.text.includes("N'%[%]40%'"), 'any "at" form is a candidate');
     assert.equal((v.params.seps.value as string).length, (v.params.spaces.value as string).length);
     assert.deepEqual([...(v.params.seps.value as string)].map((c) => c.charCodeAt(0)), ts.SEPARATOR_CODES);
+    assert.ok(ts.canHoldText('sql_variant') && !ts.isRewritableType('sql_variant'), 'sql_variant is read by the gate, never rewritten');
   });
 
   test('BACKUP to disk and to URL and RESTORE carry the required WITH options and parameters', () => {

@@ -1,10 +1,12 @@
 // A bad configuration or profile stops the worker at start with a message naming every bad value.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { loadProfile } from '../../activities/database/profile';
+import { spawnSync } from 'node:child_process';
+import { DEFAULT_PROFILE_PATH, ProfileError, loadProfile } from '../../activities/database/profile';
+import { DEFAULT_SANDBOX_DOMAINS } from '../../workflows/sandbox-domains';
 import { ConfigError, loadConfig } from '../../worker/config';
 
 const good = {
@@ -45,10 +47,62 @@ describe('worker configuration', () => {
     assert.equal(c.POLL_INTERVAL_MS, 250);
   });
 
-  test('the default sanitization profile is valid; a bad one is refused naming the field', () => {
+  test('the default sanitization profile is valid; a bad one is refused in one line naming every bad field', () => {
     assert.equal(loadProfile().name, 'default');
+    const dir = mkdtempSync(path.join(tmpdir(), 'tc-profile-'));
+    const file = path.join(dir, 'bad.yaml');
+    const good = readFileSync(DEFAULT_PROFILE_PATH, 'utf8');
+    writeFileSync(
+      file,
+      good
+        .replace('systemUsers: [system, batch-runner]', 'systemUsers: [system, "batch runner; DROP"]')
+        .replace('  keep: []', '  kepp: []\n  keep: [{ table: "crm.leads", column: "hash" }]')
+        .replace('{ table: settings, column: value, key: key }', '{ table: "Persons; DROP", column: email }'),
+    );
+    assert.throws(
+      () => loadProfile(file),
+      (err: unknown) =>
+        err instanceof ProfileError &&
+        !err.message.includes('\n') &&
+        err.message.includes(file) &&
+        /emails\.columns\.\d+\.table: must be a table name/.test(err.message) &&
+        /emails: Unrecognized key: "kepp"/.test(err.message) &&
+        /emails\.keep\.0\.why: /.test(err.message) &&
+        /users\.systemUsers\.1: must be a login/.test(err.message),
+    );
+  });
+
+  test('the worker refuses a bad profile or setting at start: one line naming it, exit 2, no stack trace', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'tc-profile-')), 'bad.yaml');
-    writeFileSync(file, 'name: bad\nemails:\n  columns:\n    - { table: "Persons; DROP", column: email }\n');
-    assert.throws(() => loadProfile(file), /emails\.columns\.0\.table: must be a lower-case SQL identifier/);
+    writeFileSync(file, 'name: bad\nemails: { batchSize: 5 }\n');
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env: { ...process.env, ...good, ...env }, encoding: 'utf8', timeout: 60_000 });
+    for (const [env, message] of [
+      [{ SANITIZATION_PROFILE: file }, /^tenant-clone worker: sanitization profile .*bad\.yaml is invalid: emails\.batchSize: /],
+      [{ SANDBOX_MAIL_DOMAINS: 'mailinator.com, gmail.com' }, /SANDBOX_MAIL_DOMAINS entry "gmail\.com" is refused: gmail\.com is a public mail provider/],
+    ] as const) {
+      const r = run(env);
+      assert.equal(r.status, 2, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], message);
+      assert.ok(!/\bat .*\.ts:\d+/.test(r.stderr), 'no stack trace');
+    }
+  });
+
+  test('sandbox domains: the reserved names by default; public providers and public suffixes can never be configured', () => {
+    assert.deepEqual(loadConfig(good).SANDBOX_MAIL_DOMAINS, DEFAULT_SANDBOX_DOMAINS);
+    assert.deepEqual(loadConfig({ ...good, SANDBOX_MAIL_DOMAINS: 'Sandbox.Acme.Example, *.qa.acme-corp.com' }).SANDBOX_MAIL_DOMAINS, ['sandbox.acme.example', '*.qa.acme-corp.com']);
+    for (const [value, message] of [
+      ['gmail.com', /"gmail\.com" is refused: gmail\.com is a public mail provider/],
+      ['*.yahoo.co.uk', /"\*\.yahoo\.co\.uk" is refused: yahoo\.co\.uk is a public mail provider/],
+      ['mail.outlook.com', /outlook\.com is a public mail provider/],
+      ['*.com', /"\*\.com" is refused: \*\.com would allow every domain under a public top-level name/],
+      ['*.co.uk', /public suffix co\.uk/],
+      ['not a domain', /"not a domain" is refused: not a domain name/],
+      [' , ', /must name at least one domain/],
+    ] as const) {
+      assert.throws(() => loadConfig({ ...good, SANDBOX_MAIL_DOMAINS: value }), (err: unknown) => err instanceof ConfigError && message.test(err.message), value);
+    }
   });
 });

@@ -57,7 +57,7 @@ export function seedBatches(opts: Required<Omit<MssqlSeedOptions, 'appAuthorizat
           WHEN 4 THEN N''
           WHEN 5 THEN N'n/a'
           WHEN 6 THEN LOWER(f) + N'@home@' + dm
-          WHEN 7 THEN l2 + N'@mailinator.com'
+          WHEN 7 THEN l2 + N'@eu.mailinator.com'
           WHEN 8 THEN LEFT(l2 + N'.' + REPLICATE(N'x', 120), 118 - LEN(dm) - 1 - (i / 50) % 6) + N'@' + dm
           WHEN 9 THEN f + N' ' + l + N' <' + l2 + N'@' + dm + N'>'
           WHEN 10 THEN l2 + N'@' + dm + N', ' + LOWER(f) + N'@' + d2

@@ -5,6 +5,7 @@
  */
 import type { SanitizationProfile } from '../profile';
 import type {
+  AddressColumn,
   AppAuthorization,
   CompanyInfo,
   CopyOptions,
@@ -141,6 +142,18 @@ export class MssqlTenantDatabase implements TenantDatabase {
 
   async verifyEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
     return scrub.verifyEmails(await this.db(db), profile, sandboxDomain);
+  }
+
+  async countAddressesAt(db: string, domain: string): Promise<Record<string, number>> {
+    return scrub.countAddressesAt(await this.db(db), domain);
+  }
+
+  async addressColumns(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<AddressColumn[]> {
+    return scrub.addressColumns(await this.db(db), profile, sandboxDomain);
+  }
+
+  async missingProfileNames(db: string, profile: SanitizationProfile): Promise<string[]> {
+    return scrub.missingProfileNames(await this.db(db), profile);
   }
 
   async replaceMailboxes(db: string, testMailbox: string): Promise<void> {

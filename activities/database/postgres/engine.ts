@@ -6,6 +6,7 @@
 import type { SanitizationProfile } from '../profile';
 import type {
   AppAuthorization,
+  AddressColumn,
   CompanyInfo,
   CopyOptions,
   DirectoryUser,
@@ -27,7 +28,8 @@ import * as sanitize from './sanitize';
 import { scrubEmails } from './scrub';
 import { checkIdentifier } from './identifiers';
 import * as users from './users';
-import { verifyEmails } from './verify';
+import { addressColumns, countAddressesAt, verifyEmails } from './verify';
+import { missingProfileNames } from './profile-names';
 
 export interface PostgresTenantDatabaseOptions {
   /** Superuser URL of the server (any database, e.g. /postgres). */
@@ -130,6 +132,18 @@ export class PostgresTenantDatabase implements TenantDatabase {
 
   verifyEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
     return verifyEmails(this.conns.db(db), profile, sandboxDomain);
+  }
+
+  countAddressesAt(db: string, domain: string): Promise<Record<string, number>> {
+    return countAddressesAt(this.conns.db(db), domain);
+  }
+
+  addressColumns(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<AddressColumn[]> {
+    return addressColumns(this.conns.db(db), profile, sandboxDomain);
+  }
+
+  missingProfileNames(db: string, profile: SanitizationProfile): Promise<string[]> {
+    return missingProfileNames(this.conns.db(db), profile);
   }
 
   replaceMailboxes(db: string, testMailbox: string): Promise<void> {

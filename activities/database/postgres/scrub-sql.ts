@@ -1,24 +1,85 @@
 /**
  * The e-mail rewrite as SQL functions installed in the target database (schema tenant_clone),
- * so the scrub is a set-based UPDATE per batch and no row travels through Node.
+ * so the scrub is a set-based UPDATE per batch and no row travels through Node; and the
+ * verification pattern, which never calls them. The rule is described in ../address-rule.ts.
  *
- * Rule (seed 000): john.doe@company.com -> john.doe_company.com@<sandbox>.
- * - An address token is a run of characters other than whitespace , ; < > " ( ) that holds an
- *   '@'; everything else in the value (display names, separators, brackets) is kept.
- * - The domain is what follows the last '@'; earlier '@' become '_' in the local part.
- * - The domain is lower-cased in the result; the local part is kept as it is.
- * - Tokens already in the sandbox domain (any case) are left alone, so re-running is a no-op.
- * - When the result does not fit the column, a stable short form is used:
- *   <prefix of the first rewritten local part>_<8 hex of md5(original value)>@<sandbox>,
- *   then <hex>@<sandbox>, then NULL (or '' for a NOT NULL column).
+ * - rewrite_field(text): every address token of a value; when the result does not fit the
+ *   column, a stable short form: <prefix of the first rewritten local part>_<8 hex of
+ *   md5(original value)>@<sandbox>, then <hex>@<sandbox>, then NULL ('' for NOT NULL).
+ * - rewrite_jsonb / rewrite_json: every string (keys included) of a JSON value, so it stays
+ *   valid JSON; rewrite_json keeps key order and duplicate keys.
+ * - rewrite_xml: the value's text, kept only when the result is still well-formed (otherwise
+ *   the value is left and the verification names the column).
+ * - rewrite_*_array: element by element, keeping the array's dimensions.
  */
+import { AFTER_DOMAIN_CHARS, AT_FORMS_RE, DOT_CHARS, SEPARATOR_CHARS } from '../address-rule';
 
 export const HELPER_SCHEMA = 'tenant_clone';
 
-/** Characters that end an address token; shared by the rewrite and the token pattern. */
-const SEPARATORS = String.raw`\s,;<>"()`;
+const esc = (c: string) => ({ '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', ' ': ' ', ']': '\\]', '[': '\\[', '\\': '\\\\', '^': '\\^', '-': '\\-' })[c] ?? c;
 
-export const TOKEN_PATTERN = `[^${SEPARATORS}]*@[^${SEPARATORS}]*`;
+/** Bracket body of the separators (ARE syntax), and the same without the backslash. */
+const S = SEPARATOR_CHARS.map(esc).join('');
+const S_NO_BACKSLASH = SEPARATOR_CHARS.filter((c) => c !== '\\').map(esc).join('');
+const DOTS = DOT_CHARS.map(esc).join('');
+const AT = AT_FORMS_RE;
+/**
+ * A character reference such as &amp; or &#64; is one unit inside a token (its ';' does not end
+ * it), and so is the escape \\u0040 (its backslash does not). The references to separators
+ * (&lt; &gt; &quot; &apos;, as HTML and XML text escape them) end a token like the characters:
+ * rewrite_field swaps them for private-use placeholders (PLACEHOLDERS) that are separators,
+ * which keeps the token pattern free of look-ahead (six times faster), and swaps them back.
+ */
+const SEPARATOR_REFS = '&(?:lt|gt|quot|apos);';
+const PLACEHOLDERS = '\uE001\uE002\uE003\uE004';
+const TOKEN_CHAR = `(?:&#?[[:alnum:]]+;|\\\\[uU]0040|[^${S}${PLACEHOLDERS}])`;
+
+/** Values the one-regexp rewrite of plain address lists cannot take (see rewrite_field). */
+const MULTI_DISQUALIFIERS = `[&＠${PLACEHOLDERS}]|%40|\\\\[uU]0040|(^|[${S}])@|@([${S}]|$)|@[^${S}]*@|@[^${S}]*[[:upper:]]`;
+
+/** An address token: token characters around at least one "at". */
+export const TOKEN_PATTERN = `${TOKEN_CHAR}*${AT}${TOKEN_CHAR}*`;
+/** A handle such as @media: one leading "at", no dot, no other "at" form after it. */
+export const HANDLE_PATTERN = `^${AT}[^${S}${DOTS}@＠%&\\\\]*$`;
+/** Any "at" form at all: the cheap filter before the rewrite functions run. */
+export const ANY_AT_PATTERN = `＠|%40|&#0*64;|&#[xX]0*40;|\\\\[uU]0040`;
+
+const AFTER = `(?:$|[${S_NO_BACKSLASH}${AFTER_DOMAIN_CHARS.map(esc).join('')}]|\\\\(?![uU])|${SEPARATOR_REFS}|&amp;)`;
+const HANDLE_REST = `[^${S}${DOTS}@＠%&\\\\]*(?:[${S}]|$|${SEPARATOR_REFS})`;
+
+/** Regular-expression-safe copy of a checked DNS name. */
+export const regexOfDomain = (domain: string) => domain.replace(/[.]/g, '\\.');
+
+/**
+ * The verification pattern (case-insensitive): an "at" that is not a handle's and is not
+ * directly followed by the sandbox domain and a character that cannot continue it. It is
+ * matched against the text of whole values and rows, so the escapes of JSON (`\n` before a
+ * handle) and the delimiters of arrays, rows and JSON count as boundaries.
+ */
+export function foreignAddressPattern(sandbox: string): string {
+  return `(?:(?<=[^${S}])(?<!\\\\[nrtfb])${AT}|${AT}(?!${HANDLE_REST}))(?!${regexOfDomain(sandbox)}${AFTER})`;
+}
+
+/**
+ * A superset of foreignAddressPattern, several times cheaper (no look-behind): any "at" not
+ * followed by the sandbox domain and a boundary, handles included. The gate matches it first
+ * and the exact pattern only where it matched; in a clean copy it matches nothing.
+ */
+export function foreignAddressPrefilter(sandbox: string): string {
+  return `${AT}(?!${regexOfDomain(sandbox)}${AFTER})`;
+}
+
+/** An address (with a local part) at exactly `domain`: the source-data check of a sandbox domain. */
+export function addressAtDomainPattern(domain: string): string {
+  return `(?<=[^${S}])${AT}${regexOfDomain(domain)}${AFTER}`;
+}
+
+/** Up to 80 characters after the first foreign "at": what an error message may show of a value. */
+export function foreignDomainCapture(sandbox: string): string {
+  return `${foreignAddressPattern(sandbox)}([^${S}]{0,80})`;
+}
+
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export const INSTALL_SQL = String.raw`
 CREATE SCHEMA IF NOT EXISTS tenant_clone;
@@ -32,47 +93,83 @@ CREATE TABLE IF NOT EXISTS tenant_clone.scrub_checkpoint (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+CREATE OR REPLACE FUNCTION tenant_clone.has_at(val text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  SELECT strpos(val, '@') > 0 OR val ~ ${lit(ANY_AT_PATTERN)}
+$fn$;
+
+-- <local with every @ as _>_<domain lower-cased>@<sandbox>, on a token whose "at" forms are
+-- already plain @.
 CREATE OR REPLACE FUNCTION tenant_clone.rewrite_address(addr text, sandbox text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
-  SELECT CASE
-    WHEN addr IS NULL OR strpos(addr, '@') = 0 THEN addr
-    WHEN lower(substring(addr FROM '[^@]*$')) = sandbox THEN addr
-    ELSE replace(substring(addr FROM '^(.*)@'), '@', '_') || '_' || lower(substring(addr FROM '[^@]*$')) || '@' || sandbox
-  END
+  SELECT replace(coalesce(substring(addr FROM '^(.*)@'), ''), '@', '_') || '_' || lower(substring(addr FROM '[^@]*$')) || '@' || sandbox
 $fn$;
 
 CREATE OR REPLACE FUNCTION tenant_clone.rewrite_field(val text, sandbox text, maxlen integer, nullable boolean) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
 DECLARE
-  token_re constant text := '${TOKEN_PATTERN}';
+  token_re constant text := ${lit(TOKEN_PATTERN)};
+  handle_re constant text := ${lit(HANDLE_PATTERN)};
+  at_re constant text := ${lit(AT)};
   rest text := val;
   result text := '';
   pos integer;
   tok text;
+  plain text;
   rewritten text;
   first_local text;
   tail text := '@' || sandbox;
-  hex text := left(md5(val), 8);
+  hex text;
   room integer;
+  mapped boolean := false;
 BEGIN
-  IF val IS NULL OR strpos(val, '@') = 0 THEN
+  IF val IS NULL OR NOT tenant_clone.has_at(val) THEN
     RETURN val;
   END IF;
-  LOOP
-    pos := regexp_instr(rest, token_re);
-    EXIT WHEN pos = 0;
-    tok := regexp_substr(rest, token_re);
-    rewritten := tenant_clone.rewrite_address(tok, sandbox);
-    IF first_local IS NULL THEN
-      first_local := substring(rewritten FROM '^(.*)@');
+  -- Several plain addresses (a list, display names): one regexp_replace does what the token
+  -- loop would, when nothing needs the loop: no obfuscated form, no entity, no handle, no token
+  -- with two @ or ending in one, no upper case in a domain, no sandbox address.
+  IF val !~ ${lit(MULTI_DISQUALIFIERS)} AND val !~* ('@' || replace(sandbox, '.', '\.')) THEN
+    result := regexp_replace(val, ${lit(`([^${S}@]+)@([^${S}@]+)`)}, '\1_\2@' || sandbox, 'g');
+    IF maxlen IS NULL OR length(result) <= maxlen THEN
+      RETURN result;
     END IF;
-    result := result || substr(rest, 1, pos - 1) || rewritten;
-    rest := substr(rest, pos + length(tok));
-  END LOOP;
-  result := result || rest;
+    first_local := substring(result FROM ${lit(`([^${S}@]+)@`)});
+  ELSE
+    IF strpos(val, '&') > 0 AND val ~ ${lit(SEPARATOR_REFS)} AND val !~ '[${PLACEHOLDERS}]' THEN
+      rest := replace(replace(replace(replace(val, '&lt;', chr(57345)), '&gt;', chr(57346)), '&quot;', chr(57347)), '&apos;', chr(57348));
+      mapped := true;
+    END IF;
+    LOOP
+      pos := regexp_instr(rest, token_re);
+      EXIT WHEN pos = 0;
+      tok := regexp_substr(rest, token_re);
+      IF tok ~ handle_re THEN
+        rewritten := tok;
+      ELSE
+        plain := regexp_replace(tok, at_re, '@', 'g');
+        IF length(plain) - length(replace(plain, '@', '')) = 1 AND lower(split_part(plain, '@', 2)) = sandbox THEN
+          rewritten := tok;
+        ELSE
+          rewritten := tenant_clone.rewrite_address(plain, sandbox);
+        END IF;
+        IF first_local IS NULL THEN
+          first_local := substring(regexp_replace(rewritten, at_re, '@', 'g') FROM '^(.*)@');
+        END IF;
+      END IF;
+      result := result || substr(rest, 1, pos - 1) || rewritten;
+      rest := substr(rest, pos + length(tok));
+    END LOOP;
+    result := result || rest;
+    IF mapped THEN
+      result := replace(replace(replace(replace(result, chr(57345), '&lt;'), chr(57346), '&gt;'), chr(57347), '&quot;'), chr(57348), '&apos;');
+      first_local := replace(replace(replace(replace(first_local, chr(57345), '&lt;'), chr(57346), '&gt;'), chr(57347), '&quot;'), chr(57348), '&apos;');
+    END IF;
+  END IF;
   IF maxlen IS NULL OR length(result) <= maxlen THEN
     RETURN result;
   END IF;
+  hex := left(md5(val), 8);
   room := maxlen - length(tail) - 1 - length(hex);
   IF room >= 1 THEN
     RETURN left(coalesce(first_local, ''), room) || '_' || hex || tail;
@@ -86,27 +183,121 @@ END
 $fn$;
 
 -- Fast path for the common single bare address, inlined by the planner into the UPDATE;
--- anything else goes through rewrite_field.
+-- anything else (obfuscated forms, several tokens, too long) goes through rewrite_field.
 CREATE OR REPLACE FUNCTION tenant_clone.rewrite_emails(val text, sandbox text, maxlen integer, nullable boolean) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE
-    WHEN val IS NULL OR strpos(val, '@') = 0 THEN val
-    WHEN val ~ '^[^${SEPARATORS}@]+@[^${SEPARATORS}@]+$' AND length(val) + length(sandbox) + 1 <= coalesce(maxlen, 2147483647) THEN
+    WHEN val IS NULL THEN val
+    WHEN val ~ ${lit(`^[^${S}@＠%&\\\\]+@[^${S}@＠%&\\\\]+$`)} AND length(val) + length(sandbox) + 1 <= coalesce(maxlen, 2147483647) THEN
       CASE WHEN lower(split_part(val, '@', 2)) = sandbox THEN val
            ELSE split_part(val, '@', 1) || '_' || lower(split_part(val, '@', 2)) || '@' || sandbox END
     ELSE tenant_clone.rewrite_field(val, sandbox, maxlen, nullable)
   END
 $fn$;
+
+CREATE OR REPLACE FUNCTION tenant_clone.rewrite_jsonb(j jsonb, sandbox text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+BEGIN
+  IF j IS NULL OR NOT tenant_clone.has_at(j::text) THEN
+    RETURN j;
+  END IF;
+  CASE jsonb_typeof(j)
+    WHEN 'string' THEN
+      RETURN to_jsonb(tenant_clone.rewrite_field(j #>> '{}', sandbox, NULL, true));
+    WHEN 'array' THEN
+      RETURN (SELECT jsonb_agg(tenant_clone.rewrite_jsonb(e, sandbox) ORDER BY o) FROM jsonb_array_elements(j) WITH ORDINALITY AS x(e, o));
+    WHEN 'object' THEN
+      RETURN (SELECT jsonb_object_agg(tenant_clone.rewrite_field(k, sandbox, NULL, false), tenant_clone.rewrite_jsonb(v, sandbox)) FROM jsonb_each(j) AS x(k, v));
+    ELSE
+      RETURN j;
+  END CASE;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tenant_clone.rewrite_json(j json, sandbox text) RETURNS json
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+BEGIN
+  IF j IS NULL OR NOT tenant_clone.has_at(j::text) THEN
+    RETURN j;
+  END IF;
+  CASE json_typeof(j)
+    WHEN 'string' THEN
+      RETURN to_json(tenant_clone.rewrite_field(j #>> '{}', sandbox, NULL, true));
+    WHEN 'array' THEN
+      RETURN (SELECT json_agg(tenant_clone.rewrite_json(e, sandbox) ORDER BY o) FROM json_array_elements(j) WITH ORDINALITY AS x(e, o));
+    WHEN 'object' THEN
+      RETURN (SELECT json_object_agg(tenant_clone.rewrite_field(k, sandbox, NULL, false), tenant_clone.rewrite_json(v, sandbox) ORDER BY o) FROM json_each(j) WITH ORDINALITY AS x(k, v, o));
+    ELSE
+      RETURN j;
+  END CASE;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tenant_clone.rewrite_xml(x xml, sandbox text) RETURNS xml
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+DECLARE
+  before text := x::text;
+  after text;
+BEGIN
+  IF x IS NULL OR NOT tenant_clone.has_at(before) THEN
+    RETURN x;
+  END IF;
+  after := tenant_clone.rewrite_field(before, sandbox, NULL, true);
+  IF after = before THEN
+    RETURN x;
+  END IF;
+  IF x IS DOCUMENT THEN
+    RETURN CASE WHEN xml_is_well_formed_document(after) THEN XMLPARSE(DOCUMENT after) ELSE x END;
+  END IF;
+  RETURN CASE WHEN xml_is_well_formed_content(after) THEN XMLPARSE(CONTENT after) ELSE x END;
+END
+$fn$;
+
+-- Arrays keep their dimensions and bounds: each distinct element holding an "at" is replaced
+-- wherever it occurs (array_replace), which needs an equality operator: text and jsonb have one.
+CREATE OR REPLACE FUNCTION tenant_clone.rewrite_text_array(a text[], sandbox text, maxlen integer) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+DECLARE
+  e text;
+  r text[] := a;
+BEGIN
+  IF a IS NULL THEN
+    RETURN a;
+  END IF;
+  FOR e IN SELECT DISTINCT u FROM unnest(a) AS u WHERE u IS NOT NULL AND tenant_clone.has_at(u) LOOP
+    r := array_replace(r, e, tenant_clone.rewrite_emails(e, sandbox, maxlen, true));
+  END LOOP;
+  RETURN r;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tenant_clone.rewrite_jsonb_array(a jsonb[], sandbox text) RETURNS jsonb[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+DECLARE
+  e jsonb;
+  r jsonb[] := a;
+BEGIN
+  IF a IS NULL THEN
+    RETURN a;
+  END IF;
+  FOR e IN SELECT DISTINCT u FROM unnest(a) AS u WHERE u IS NOT NULL AND tenant_clone.has_at(u::text) LOOP
+    r := array_replace(r, e, tenant_clone.rewrite_jsonb(e, sandbox));
+  END LOOP;
+  RETURN r;
+END
+$fn$;
+
+-- json and xml have no equality: one-dimensional arrays are rebuilt in order; a value of more
+-- dimensions is left for the verification to name.
+CREATE OR REPLACE FUNCTION tenant_clone.rewrite_json_array(a json[], sandbox text) RETURNS json[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  SELECT CASE WHEN a IS NULL OR array_ndims(a) IS DISTINCT FROM 1 OR array_lower(a, 1) <> 1 THEN a
+    ELSE ARRAY(SELECT tenant_clone.rewrite_json(u, sandbox) FROM unnest(a) WITH ORDINALITY AS x(u, o) ORDER BY o) END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tenant_clone.rewrite_xml_array(a xml[], sandbox text) RETURNS xml[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  SELECT CASE WHEN a IS NULL OR array_ndims(a) IS DISTINCT FROM 1 OR array_lower(a, 1) <> 1 THEN a
+    ELSE ARRAY(SELECT tenant_clone.rewrite_xml(u, sandbox) FROM unnest(a) WITH ORDINALITY AS x(u, o) ORDER BY o) END
+$fn$;
 `;
-
-/**
- * Cheap pre-filter (case-insensitive regex): true when some '@' is not directly followed by the
- * sandbox domain ending a token. It may also match values the rewrite leaves unchanged (e.g.
- * "a@x@sandbox"), never the reverse, so rows without a foreign address are not rewritten.
- */
-export function needsRewritePattern(domainRegex: string): string {
-  return `@(?!${domainRegex}([${SEPARATORS}]|$))`;
-}
-
-/** Token splitter for the independent verification. */
-export const SPLIT_PATTERN = `[${SEPARATORS}]+`;

@@ -1,37 +1,137 @@
 /**
- * Independent check after the scrub: split each value into tokens and look at the domain after
- * the last '@' of every token. It deliberately does not call the rewrite functions, so a bug in
- * the rewrite cannot hide itself.
+ * The independent gate after the scrub: every column of every table whose type can hold text
+ * (not only the types the scrub rewrites: composites, enums, tsvector… are read too) is matched
+ * against one plain pattern for an "at" outside the sandbox domain. It never calls the rewrite
+ * functions, so a bug there cannot hide itself. Set-based and in parallel across tables: one
+ * pass over the text of each table; only a table that fails is read again, column by column,
+ * to name what failed.
  */
-import type { Pool } from 'pg';
-import type { ScrubVerification } from '../port';
+import { escapeIdentifier, type Pool } from 'pg';
+import type { AddressColumn, ScrubVerification } from '../port';
 import type { SanitizationProfile } from '../profile';
-import { columnInfo, requireTextColumn } from './columns';
-import { checkMailDomain, quoteIdent } from './identifiers';
-import { SPLIT_PATTERN } from './scrub-sql';
+import { capFindings, coverageOf, redacted } from '../address-findings';
+import { columnLabel, readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
+import { checkMailDomain } from './identifiers';
+import { keptColumns } from './scrub';
+import { addressAtDomainPattern, foreignAddressPattern, foreignAddressPrefilter, foreignDomainCapture } from './scrub-sql';
 
-const MAX_SAMPLES = 5;
+/** Parallel table scans: the tenant pool has three connections and the servers we run on two cores. */
+const PARALLEL_SCANS = 3;
+
+/** Tables whose rows can be read here, with the columns whose type can hold text. */
+function scannable(catalog: CatalogTable[]): { table: CatalogTable; columns: CatalogColumn[] }[] {
+  return catalog
+    .filter((t) => t.kind === 'table' || (t.kind === 'materialized view' && t.populated))
+    .map((table) => ({ table, columns: table.columns.filter((c) => !c.cannotHoldText) }))
+    .filter((u) => u.columns.length > 0)
+    .sort((a, b) => b.table.pages - a.table.pages);
+}
+
+const rowText = (columns: CatalogColumn[]) => `ROW(${columns.map((c) => escapeIdentifier(c.name)).join(', ')})::text`;
+const colText = (c: CatalogColumn) => `${escapeIdentifier(c.name)}::text`;
+
+export async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Per column of `columns`, how many values of `t` match `pattern`, reading only the rows that do. */
+async function countPerColumn(pool: Pool, t: CatalogTable, columns: CatalogColumn[], pattern: string): Promise<number[]> {
+  const counts = columns.map((c, i) => `count(*) FILTER (WHERE ${colText(c)} ~* $1) AS c${i}`);
+  const r = await pool.query<Record<string, string>>(`SELECT ${counts.join(', ')} FROM ${t.sql} WHERE ${rowText(columns)} ~* $1`, [pattern]);
+  return columns.map((_, i) => Number(r.rows[0][`c${i}`]));
+}
+
+async function example(pool: Pool, t: CatalogTable, c: CatalogColumn, sandbox: string): Promise<string> {
+  const r = await pool.query<{ after: string | null }>(
+    `SELECT (regexp_match(${colText(c)}, $2, 'i'))[1] AS after FROM ${t.sql} WHERE ${colText(c)} ~* $1 LIMIT 1`,
+    [foreignAddressPattern(sandbox), foreignDomainCapture(sandbox)],
+  );
+  return redacted(r.rows[0]?.after ?? null);
+}
 
 export async function verifyEmails(pool: Pool, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
   const sandbox = checkMailDomain(sandboxDomain);
+  const pattern = foreignAddressPattern(sandbox);
+  const prefilter = foreignAddressPrefilter(sandbox);
+  const catalog = await readCatalog(pool);
+  const kept = keptColumns(profile);
+  const units = scannable(catalog);
   const remaining: Record<string, number> = {};
-  const samples: string[] = [];
+  const keptFound: Record<string, number> = {};
+  const findings: string[] = [];
   let total = 0;
-  for (const c of profile.emails.columns) {
-    requireTextColumn(await columnInfo(pool, c.table, c.column));
-    const t = quoteIdent('table name', c.table);
-    const col = quoteIdent('column name', c.column);
-    const foreign = `strpos(${col}::text, '@') > 0 AND EXISTS (
-        SELECT 1 FROM regexp_split_to_table(${col}::text, $2) AS tok
-        WHERE strpos(tok, '@') > 0 AND lower(regexp_replace(tok, '^.*@', '')) <> $1)`;
-    const r = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${t} WHERE ${foreign}`, [sandbox, SPLIT_PATTERN]);
-    const n = Number(r.rows[0].n);
-    remaining[`${c.table}.${c.column}`] = n;
-    total += n;
-    if (n > 0 && samples.length < MAX_SAMPLES) {
-      const s = await pool.query<{ v: string }>(`SELECT ${col}::text AS v FROM ${t} WHERE ${foreign} LIMIT ${MAX_SAMPLES}`, [sandbox, SPLIT_PATTERN]);
-      for (const row of s.rows) if (samples.length < MAX_SAMPLES) samples.push(`${c.table}.${c.column}: ${row.v}`);
+
+  await inParallel(units, PARALLEL_SCANS, async ({ table: t, columns }) => {
+    const isKept = (c: CatalogColumn) => kept.has(`${t.schema}.${t.name}.${c.name}`);
+    const checked = columns.filter((c) => !isKept(c));
+    const keptHere = columns.filter(isKept);
+    const foreign = (text: string) => `${text} ~* $2 AND ${text} ~* $1`;
+    const parts = [checked.length ? `count(*) FILTER (WHERE ${foreign(rowText(checked))}) AS bad` : '0 AS bad'];
+    keptHere.forEach((c, i) => parts.push(`count(*) FILTER (WHERE ${foreign(colText(c))}) AS k${i}`));
+    const r = await pool.query<Record<string, string>>(`SELECT ${parts.join(', ')} FROM ${t.sql}`, [pattern, prefilter]);
+    keptHere.forEach((c, i) => {
+      const n = Number(r.rows[0][`k${i}`]);
+      if (n > 0) keptFound[columnLabel(t, c.name)] = n;
+    });
+    if (Number(r.rows[0].bad) === 0) return;
+    const perColumn = await countPerColumn(pool, t, checked, pattern);
+    let named = 0;
+    for (const [i, c] of checked.entries()) {
+      const n = perColumn[i];
+      if (n === 0) continue;
+      named += n;
+      const label = columnLabel(t, c.name);
+      remaining[label] = n;
+      total += n;
+      findings.push(`${label}: ${n} values, e.g. ${await example(pool, t, c, sandbox)}`);
     }
-  }
-  return { remaining, total, samples };
+    if (named === 0) {
+      // Only the row as a whole matches (cannot happen with the pattern's boundaries, but the
+      // gate must not pass because the drill-down disagrees).
+      const n = Number(r.rows[0].bad);
+      remaining[t.label] = n;
+      total += n;
+      findings.push(`${t.label}: ${n} rows`);
+    }
+  });
+  return {
+    remaining,
+    total,
+    findings: capFindings(findings),
+    kept: keptFound,
+    scanned: { tables: units.length, columns: units.reduce((a, u) => a + u.columns.length, 0) },
+    notScanned: catalog.filter((t) => t.kind === 'foreign table').map((t) => t.label),
+  };
+}
+
+/** Values holding an address at exactly `domain`, per table (a sandbox domain must not occur in the source). */
+export async function countAddressesAt(pool: Pool, domain: string): Promise<Record<string, number>> {
+  const pattern = addressAtDomainPattern(checkMailDomain(domain));
+  const found: Record<string, number> = {};
+  await inParallel(scannable(await readCatalog(pool)), PARALLEL_SCANS, async ({ table: t, columns }) => {
+    const r = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${t.sql} WHERE ${rowText(columns)} ~* $1`, [pattern]);
+    if (Number(r.rows[0].n) > 0) found[t.label] = Number(r.rows[0].n);
+  });
+  return found;
+}
+
+/** Every column holding addresses outside the sandbox domain, with how the scrub covers it. */
+export async function addressColumns(pool: Pool, profile: SanitizationProfile, sandboxDomain: string): Promise<AddressColumn[]> {
+  const sandbox = checkMailDomain(sandboxDomain);
+  const pattern = foreignAddressPattern(sandbox);
+  const kept = keptColumns(profile);
+  const out: AddressColumn[] = [];
+  await inParallel(scannable(await readCatalog(pool)), PARALLEL_SCANS, async ({ table: t, columns }) => {
+    const counts = await countPerColumn(pool, t, columns, pattern);
+    for (const [i, c] of columns.entries()) {
+      if (counts[i] === 0) continue;
+      const coverage = coverageOf({ kept: kept.has(`${t.schema}.${t.name}.${c.name}`), generated: c.generated, rewritable: c.rewrite !== null });
+      out.push({ column: columnLabel(t, c.name), type: c.type, values: counts[i], coverage, example: await example(pool, t, c, sandbox) });
+    }
+  });
+  return out.sort((a, b) => a.column.localeCompare(b.column));
 }

@@ -7,6 +7,10 @@
  * <prefix of the first rewritten local part>_<8 hex of md5(original)>@<sandbox>, then
  * <hex>@<sandbox>, then NULL ('' for NOT NULL).
  *
+ * Every "at" form (../../address-rule.ts) is first written as a plain @ (plainAt); a token
+ * that starts with its only @ and holds no dot is a handle (@media) and stays, and so does a
+ * token whose only @ is followed by exactly the sandbox domain.
+ *
  * The rewrite is an inline table-valued function, so the planner folds it into the batch's
  * UPDATE and the scrub stays set-based: a tally splits the value into runs of separator /
  * non-separator characters, each address run is rewritten, and STRING_AGG … WITHIN GROUP
@@ -16,6 +20,7 @@
  * the verification pass then reports them instead of a truncated value being written.
  * Lengths are in UTF-16 code units (characters outside the BMP count twice).
  */
+import { SEPARATOR_CHARS } from '../../address-rule';
 import { batch, bit, int, str, type Batch, type Param } from './batch';
 import { bracket, checkIdentifier, checkMailDomain, dboTable, quoteIdent } from './identifiers';
 
@@ -33,8 +38,20 @@ export function clampBatchSize(requested: number): number {
   return Math.min(requested, MAX_BATCH_ROWS);
 }
 
-/** Code points that end an address token: \t \n \v \f \r space " ( ) , ; < > */
-export const SEPARATOR_CODES = [9, 10, 11, 12, 13, 32, 34, 40, 41, 44, 59, 60, 62];
+/** Code points that end an address token: \t \n \v \f \r space " ' ( ) , ; < > { } \ (../../address-rule.ts) */
+export const SEPARATOR_CODES = SEPARATOR_CHARS.map((c) => c.charCodeAt(0));
+
+/**
+ * The "at" forms written as a plain @ before anything else looks at a value: %40, &#64; and
+ * &#x40; (with up to two leading zeros), \u0040 and the full-width ＠. Matched without regard to
+ * case (&#X40;, \U0040). Both the rewrite and the verification start from this text.
+ */
+export function plainAt(expr: string): string {
+  const forms = ['&#x0040;', '&#x040;', '&#x40;', '&#0064;', '&#064;', '&#64;', '%40', '\\u0040'];
+  let out = `CAST(${expr} AS nvarchar(max)) COLLATE Latin1_General_100_CI_AS`;
+  for (const f of forms) out = `REPLACE(${out}, N'${f}', N'@')`;
+  return `REPLACE(${out}, NCHAR(65312), N'@')`;
+}
 
 /** Serialises concurrent installs (CREATE OR ALTER of one function can deadlock with itself). */
 export function installLock(): Batch {
@@ -53,11 +70,15 @@ IF OBJECT_ID(N'tenant_clone.scrub_checkpoint', N'U') IS NULL
   );`);
 }
 
-/** CREATE OR ALTER FUNCTION must start its own batch, hence a batch of its own. */
-export function installRewriteFunction(): Batch {
+/**
+ * The rewrite on a value whose "at" forms are already plain (@val) — @orig is the value as
+ * stored, returned when nothing is rewritten and hashed for the short form. CREATE OR ALTER
+ * FUNCTION must start its own batch, hence a batch of its own.
+ */
+export function installPlainRewriteFunction(): Batch {
   const seps = SEPARATOR_CODES.join(', ');
-  return batch('install-rewrite-function', `
-CREATE OR ALTER FUNCTION tenant_clone.rewrite_emails(@val nvarchar(max), @sandbox nvarchar(253), @maxlen int, @nullable bit)
+  return batch('install-plain-rewrite-function', `
+CREATE OR ALTER FUNCTION tenant_clone.rewrite_plain(@val nvarchar(max), @orig nvarchar(max), @sandbox nvarchar(253), @maxlen int, @nullable bit)
 RETURNS TABLE
 AS RETURN
 WITH digits(d) AS (
@@ -79,28 +100,39 @@ runs(n, is_addr, run) AS (
   SELECT r.n, CASE WHEN r.sep = 0 AND CHARINDEX(N'@', r.run) > 0 THEN 1 ELSE 0 END, r.run
   FROM (SELECT s.n, s.sep, SUBSTRING(@val, s.n, ISNULL(LEAD(s.n) OVER (ORDER BY s.n), DATALENGTH(@val) / 2 + 1) - s.n) AS run FROM starts AS s) AS r
 ),
-parts(n, is_addr, piece) AS (
-  SELECT r.n, r.is_addr,
+kinds(n, kind, run, last_at) AS (
+  SELECT r.n,
     CASE
-      WHEN r.is_addr = 0 THEN r.run
-      WHEN LOWER(SUBSTRING(r.run, a.last_at + 1, DATALENGTH(r.run) / 2)) COLLATE Latin1_General_BIN2 = @sandbox THEN r.run
-      ELSE REPLACE(LEFT(r.run, a.last_at - 1), N'@', N'_') + N'_' + LOWER(SUBSTRING(r.run, a.last_at + 1, DATALENGTH(r.run) / 2)) + N'@' + @sandbox
-    END
+      WHEN r.is_addr = 0 THEN 0
+      WHEN LEFT(r.run, 1) = N'@' AND CHARINDEX(N'@', r.run, 2) = 0 AND r.run NOT LIKE N'%[.%&${'\uFF0E\u3002\uFF61'}]%' THEN 1
+      WHEN DATALENGTH(r.run) / 2 - DATALENGTH(REPLACE(r.run COLLATE Latin1_General_BIN2, N'@', N'')) / 2 = 1
+       AND LOWER(SUBSTRING(r.run, a.last_at + 1, DATALENGTH(r.run) / 2)) COLLATE Latin1_General_BIN2 = @sandbox THEN 2
+      ELSE 3
+    END,
+    r.run, a.last_at
   FROM runs AS r
   CROSS APPLY (SELECT DATALENGTH(r.run) / 2 - CHARINDEX(N'@', REVERSE(r.run)) + 1 AS last_at) AS a
 ),
-joined(result) AS (
-  SELECT STRING_AGG(CAST(p.piece AS nvarchar(max)), N'') WITHIN GROUP (ORDER BY p.n) FROM parts AS p
+parts(n, kind, piece) AS (
+  SELECT k.n, k.kind,
+    CASE
+      WHEN k.kind < 3 THEN k.run
+      ELSE REPLACE(LEFT(k.run, k.last_at - 1), N'@', N'_') + N'_' + LOWER(SUBSTRING(k.run, k.last_at + 1, DATALENGTH(k.run) / 2)) + N'@' + @sandbox
+    END
+  FROM kinds AS k
+),
+joined(result, rewritten) AS (
+  SELECT STRING_AGG(CAST(p.piece AS nvarchar(max)), N'') WITHIN GROUP (ORDER BY p.n), MAX(CASE WHEN p.kind = 3 THEN 1 ELSE 0 END) FROM parts AS p
 ),
 first_local(local_part) AS (
-  SELECT TOP (1) LEFT(p.piece, DATALENGTH(p.piece) / 2 - CHARINDEX(N'@', REVERSE(p.piece))) FROM parts AS p WHERE p.is_addr = 1 ORDER BY p.n
+  SELECT TOP (1) LEFT(p.piece, DATALENGTH(p.piece) / 2 - CHARINDEX(N'@', REVERSE(p.piece))) FROM parts AS p WHERE p.kind >= 2 ORDER BY p.n
 ),
 fit(tail, hex) AS (
   SELECT N'@' + @sandbox,
-         LOWER(LEFT(CONVERT(varchar(64), HASHBYTES('MD5', CAST(@val COLLATE Latin1_General_100_BIN2_UTF8 AS varchar(max))), 2), 8))
+         LOWER(LEFT(CONVERT(varchar(64), HASHBYTES('MD5', CAST(@orig COLLATE Latin1_General_100_BIN2_UTF8 AS varchar(max))), 2), 8))
 )
 SELECT CASE
-  WHEN @val IS NULL OR CHARINDEX(N'@', @val) = 0 OR DATALENGTH(@val) / 2 > 1000000 THEN @val
+  WHEN @val IS NULL OR CHARINDEX(N'@', @val) = 0 OR DATALENGTH(@val) / 2 > 1000000 OR ISNULL(j.rewritten, 0) = 0 THEN @orig
   WHEN @maxlen IS NULL OR DATALENGTH(j.result) / 2 <= @maxlen THEN j.result
   WHEN @maxlen - DATALENGTH(f.tail) / 2 - 1 - 8 >= 1
     THEN LEFT(ISNULL((SELECT l.local_part FROM first_local AS l), N''), @maxlen - DATALENGTH(f.tail) / 2 - 1 - 8) + N'_' + f.hex + f.tail
@@ -109,6 +141,15 @@ SELECT CASE
   ELSE N''
 END AS value
 FROM joined AS j CROSS JOIN fit AS f;`);
+}
+
+/** The rewrite the scrub calls: every "at" form made plain, then rewrite_plain. */
+export function installRewriteFunction(): Batch {
+  return batch('install-rewrite-function', `
+CREATE OR ALTER FUNCTION tenant_clone.rewrite_emails(@val nvarchar(max), @sandbox nvarchar(253), @maxlen int, @nullable bit)
+RETURNS TABLE
+AS RETURN
+SELECT p.value AS value FROM tenant_clone.rewrite_plain(${plainAt('@val')}, @val, @sandbox, @maxlen, @nullable) AS p;`);
 }
 
 /** Type, character length and nullability of dbo.table.column (COL_LENGTH is bytes; this is characters). */
@@ -125,58 +166,6 @@ LEFT JOIN sys.columns AS c ON c.object_id = OBJECT_ID(QUOTENAME(N'dbo') + N'.' +
 LEFT JOIN sys.types AS ty ON ty.user_type_id = c.user_type_id`, { table: str(table), column: str(column) });
 }
 
-export function rowCount(table: string): Batch {
-  return batch('row-count', `SELECT COUNT_BIG(*) AS n FROM ${dboTable(table)}`);
-}
-
-export function keyNulls(table: string, key: string): Batch {
-  return batch('key-nulls', `SELECT TOP (1) 1 AS found FROM ${dboTable(table)} WHERE ${quoteIdent('key column', key)} IS NULL`);
-}
-
-/**
- * The batch's key range: the largest key among the next @n keys after @lo. Keys travel as
- * text; SQL Server converts @lo to the key's type (a type of higher precedence) for the seek.
- */
-export function batchBound(table: string, key: string, batchSize: number, lastKey: string | null): Batch {
-  const k = quoteIdent('key column', key);
-  const params: Record<string, Param> = { n: int(clampBatchSize(batchSize)) };
-  let where = '';
-  if (lastKey !== null) {
-    params.lo = str(lastKey);
-    where = ` WHERE ${k} > @lo`;
-  }
-  return batch(lastKey === null ? 'scrub-bound-first' : 'scrub-bound-next', `
-SELECT CONVERT(nvarchar(4000), MAX(s.k)) AS hi, COUNT(*) AS n
-FROM (SELECT TOP (@n) ${k} AS k FROM ${dboTable(table)}${where} ORDER BY ${k}) AS s`, params);
-}
-
-/**
- * One keyset batch: rewrite the range (lo, hi] where the value holds an '@' and the rewrite
- * changes it (compared bytewise, so a case-only change counts). The rewrite function is the
- * only expression producing the new value; no value is inlined.
- */
-export function scrubRange(table: string, column: string, key: string, opts: { sandbox: string; maxChars: number | null; nullable: boolean; lo: string | null; hi: string }): Batch {
-  const col = quoteIdent('column name', column);
-  const k = quoteIdent('key column', key);
-  const params: Record<string, Param> = {
-    sandbox: str(checkMailDomain(opts.sandbox)),
-    maxlen: int(opts.maxChars),
-    nullable: bit(opts.nullable),
-    hi: str(opts.hi),
-  };
-  let range = `t.${k} <= @hi`;
-  if (opts.lo !== null) {
-    params.lo = str(opts.lo);
-    range = `t.${k} > @lo AND ${range}`;
-  }
-  return batch(opts.lo === null ? 'scrub-range-first' : 'scrub-range-next', `
-UPDATE t SET ${col} = r.value
-FROM ${dboTable(table)} AS t
-CROSS APPLY tenant_clone.rewrite_emails(t.${col}, @sandbox, @maxlen, @nullable) AS r
-WHERE ${range} AND t.${col} LIKE N'%@%'
-  AND (r.value IS NULL OR CAST(r.value AS varbinary(max)) <> CAST(CAST(t.${col} AS nvarchar(max)) AS varbinary(max)))`, params);
-}
-
 /** Upsert of the single checkpoint row, run in the batch's own transaction. */
 export function saveCheckpoint(runId: string, checkpointJson: string): Batch {
   if (typeof runId !== 'string' || !runId || runId.length > 200) throw new Error(`invalid scrub run id ${JSON.stringify(runId)}: 1-200 characters`);
@@ -190,34 +179,187 @@ export function loadCheckpoint(runId: string): Batch {
   return batch('load-checkpoint', `SELECT c.state_json AS state_json FROM tenant_clone.scrub_checkpoint AS c WHERE c.id = 1 AND c.run_id = @run`, { run: str(runId) });
 }
 
-/**
- * Independent verification: separators are mapped to spaces with TRANSLATE, STRING_SPLIT
- * cuts on spaces, and the domain after each token's last '@' is compared bytewise with the
- * sandbox. It never calls the rewrite function, so a bug there cannot hide itself.
- */
-export function foreignCondition(col: string): string {
-  return `t.${col} LIKE N'%@%' AND EXISTS (
-    SELECT 1 FROM STRING_SPLIT(TRANSLATE(CAST(t.${col} AS nvarchar(max)), @seps, @spaces), N' ') AS s
-    WHERE CHARINDEX(N'@', s.value) > 0
-      AND LOWER(RIGHT(s.value, CHARINDEX(N'@', REVERSE(s.value)) - 1)) COLLATE Latin1_General_BIN2 <> @sandbox)`;
+/** A table as the catalog names it, bracket-quoted. */
+export interface TableRef {
+  schema: string;
+  name: string;
 }
 
-function verifyParams(sandbox: string): Record<string, Param> {
+export const tableSql = (t: TableRef) => `${bracket(t.schema)}.${bracket(t.name)}`;
+
+/**
+ * Every column of every user table outside the tool's schema, with its base type (alias types
+ * resolved), length, whether it is computed, the table's rows, whether the table is a
+ * system-versioned history table (which cannot be updated), and the first column of its
+ * primary key or, failing one, of its clustered index: the keyset key.
+ */
+export function catalogColumns(): Batch {
+  return batch('catalog-columns', `
+SELECT s.name AS schema_name, t.name AS table_name, c.name AS column_name, c.column_id AS column_id, bt.name AS base_type,
+       CASE WHEN c.max_length = -1 THEN NULL WHEN bt.name IN (N'nvarchar', N'nchar') THEN c.max_length / 2 ELSE c.max_length END AS max_chars,
+       c.is_nullable AS nullable, c.is_computed AS computed, t.temporal_type AS temporal_type,
+       (SELECT SUM(p.rows) FROM sys.partitions AS p WHERE p.object_id = t.object_id AND p.index_id IN (0, 1)) AS table_rows,
+       (SELECT TOP (1) kc.name FROM sys.indexes AS i
+          JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.key_ordinal = 1
+          JOIN sys.columns AS kc ON kc.object_id = ic.object_id AND kc.column_id = ic.column_id
+         WHERE i.object_id = t.object_id AND (i.is_primary_key = 1 OR i.index_id = 1)
+         ORDER BY i.is_primary_key DESC) AS key_column,
+       (SELECT TOP (1) kt.name FROM sys.indexes AS i
+          JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.key_ordinal = 1
+          JOIN sys.columns AS kc ON kc.object_id = ic.object_id AND kc.column_id = ic.column_id
+          JOIN sys.types AS kt ON kt.user_type_id = kc.system_type_id
+         WHERE i.object_id = t.object_id AND (i.is_primary_key = 1 OR i.index_id = 1)
+         ORDER BY i.is_primary_key DESC) AS key_type
+FROM sys.tables AS t
+JOIN sys.schemas AS s ON s.schema_id = t.schema_id
+JOIN sys.columns AS c ON c.object_id = t.object_id
+JOIN sys.types AS bt ON bt.user_type_id = c.system_type_id
+WHERE t.is_ms_shipped = 0 AND s.name <> N'tenant_clone'
+ORDER BY s.name, t.name, c.column_id`);
+}
+
+/** Enabled DML triggers of user tables: disabled while their table is scrubbed. */
+export function enabledTriggers(): Batch {
+  return batch('enabled-triggers', `
+SELECT s.name AS schema_name, t.name AS table_name, tr.name AS trigger_name
+FROM sys.triggers AS tr
+JOIN sys.tables AS t ON t.object_id = tr.parent_id
+JOIN sys.schemas AS s ON s.schema_id = t.schema_id
+WHERE tr.parent_class = 1 AND tr.is_disabled = 0`);
+}
+
+/** Every column of every user table, for checking the names a profile uses. */
+export function allColumns(): Batch {
+  return batch('all-columns', `
+SELECT s.name AS schema_name, t.name AS table_name, c.name AS column_name
+FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id JOIN sys.columns AS c ON c.object_id = t.object_id`);
+}
+
+/** A column the scrub rewrites: its name, and how its values are read and written back. */
+export interface ScrubColumn {
+  name: string;
+  baseType: string;
+  maxChars: number | null;
+  nullable: boolean;
+}
+
+const TEXT_TYPES = new Set(['nvarchar', 'varchar', 'nchar', 'char', 'text', 'ntext', 'xml']);
+export const isRewritableType = (baseType: string) => TEXT_TYPES.has(baseType);
+/** Types whose values can hold text: every text type and sql_variant (which may hold one). */
+export const canHoldText = (baseType: string) => TEXT_TYPES.has(baseType) || baseType === 'sql_variant';
+
+/**
+ * Keys the scrub walks in ranges: their text form (CONVERT to nvarchar) sorts and converts back
+ * exactly. Other keys (dates, floats…) or none: the table is rewritten in one statement.
+ */
+export const RANGE_KEY_TYPES = new Set(['int', 'bigint', 'smallint', 'tinyint', 'nvarchar', 'varchar', 'nchar', 'char']);
+
+/**
+ * The batch's key range: the largest key among the next @n keys after @lo (keys need not be
+ * unique: the range takes every row of its keys). Keys travel as text; SQL Server converts @lo
+ * to the key's type (a type of higher precedence) for the seek.
+ */
+export function tableBatchBound(t: TableRef, key: string, batchSize: number, lastKey: string | null): Batch {
+  const k = bracket(key);
+  const params: Record<string, Param> = { n: int(clampBatchSize(batchSize)) };
+  let where = ` WHERE ${k} IS NOT NULL`;
+  if (lastKey !== null) {
+    params.lo = str(lastKey);
+    where = ` WHERE ${k} > @lo`;
+  }
+  return batch(lastKey === null ? 'scrub-bound-first' : 'scrub-bound-next', `
+SELECT CONVERT(nvarchar(4000), MAX(s.k)) AS hi, COUNT(*) AS n
+FROM (SELECT TOP (@n) ${k} AS k FROM ${tableSql(t)}${where} ORDER BY ${k}) AS s`, params);
+}
+
+/** Where a batch of `tableScrub` applies: a key range, the rows whose key is NULL, or the whole table. */
+export type ScrubRange = { kind: 'range'; key: string; lo: string | null; hi: string } | { kind: 'null-key'; key: string } | { kind: 'all' };
+
+/**
+ * One batch over a table: every rewritable column through the rewrite function, on the rows of
+ * the range where some column holds an "at" and the rewrite changes it (compared bytewise, so a
+ * case-only change counts). An xml value whose rewrite is not well-formed is left for the
+ * verification to name. The table's enabled triggers are disabled around the UPDATE, in the
+ * batch's transaction: an audit trigger would copy the real addresses elsewhere.
+ */
+export function tableScrub(t: TableRef, columns: ScrubColumn[], sandbox: string, range: ScrubRange, triggers: string[] = []): Batch {
+  if (columns.length === 0) throw new Error(`table ${t.schema}.${t.name}: no column to scrub`);
+  const params: Record<string, Param> = { sandbox: str(checkMailDomain(sandbox)) };
+  const applies: string[] = [];
+  const sets: string[] = [];
+  const changed: string[] = [];
+  columns.forEach((c, i) => {
+    const col = `t.${bracket(c.name)}`;
+    params[`maxlen${i}`] = int(c.maxChars);
+    params[`nullable${i}`] = bit(c.nullable);
+    applies.push(`CROSS APPLY tenant_clone.rewrite_emails(CAST(${col} AS nvarchar(max)), @sandbox, @maxlen${i}, @nullable${i}) AS r${i}`);
+    const value = c.baseType === 'xml' ? `COALESCE(TRY_CAST(r${i}.value AS xml), ${col})` : `r${i}.value`;
+    sets.push(`${bracket(c.name)} = ${value}`);
+    changed.push(`(${col} IS NOT NULL AND (r${i}.value IS NULL OR CAST(r${i}.value AS varbinary(max)) <> CAST(CAST(${col} AS nvarchar(max)) AS varbinary(max))))`);
+  });
+  let where = '1 = 1';
+  if (range.kind === 'range') {
+    params.hi = str(range.hi);
+    where = `t.${bracket(range.key)} <= @hi`;
+    if (range.lo !== null) {
+      params.lo = str(range.lo);
+      where = `t.${bracket(range.key)} > @lo AND ${where}`;
+    }
+  } else if (range.kind === 'null-key') {
+    where = `t.${bracket(range.key)} IS NULL`;
+  }
+  const off = triggers.map((tr) => `DISABLE TRIGGER ${bracket(tr)} ON ${tableSql(t)};\n`).join('');
+  const on = triggers.map((tr) => `\nENABLE TRIGGER ${bracket(tr)} ON ${tableSql(t)};`).join('');
+  return batch(`scrub-table-${range.kind}${range.kind === 'range' && range.lo === null ? '-first' : ''}${triggers.length ? '-triggers' : ''}`, `
+${off}UPDATE t SET ${sets.join(', ')}
+FROM ${tableSql(t)} AS t
+${applies.join('\n')}
+WHERE ${where}
+  AND (${changed.join(' OR ')});${on}`, params);
+}
+
+/**
+ * Independent verification of one column: its text with every "at" form made plain is cut into
+ * tokens on the separators (TRANSLATE to spaces, STRING_SPLIT); a token holding an @ fails
+ * unless it is a handle or its only @ is followed by exactly the sandbox domain. It never calls
+ * the rewrite function, so a bug there cannot hide itself.
+ */
+export function foreignTokens(colExpr: string): string {
+  return `SELECT s.value AS value FROM STRING_SPLIT(TRANSLATE(${plainAt(colExpr)}, @seps, @spaces), N' ') AS s
+    WHERE CHARINDEX(N'@', s.value) > 0
+      AND NOT (LEFT(s.value, 1) = N'@' AND CHARINDEX(N'@', s.value, 2) = 0 AND s.value NOT LIKE N'%[.%&${'\uFF0E\u3002\uFF61'}]%')
+      AND NOT (DATALENGTH(s.value) / 2 - DATALENGTH(REPLACE(s.value COLLATE Latin1_General_BIN2, N'@', N'')) / 2 = 1
+               AND LOWER(RIGHT(s.value, CHARINDEX(N'@', REVERSE(s.value)) - 1)) COLLATE Latin1_General_BIN2 = @sandbox)`;
+}
+
+/** Cheap test for any "at" form, before the tokens are cut. */
+const anyAt = (col: string) =>
+  `(${col} LIKE N'%@%' OR ${col} LIKE N'%[%]40%' OR ${col} LIKE N'%&#%' OR ${col} LIKE N'%\\u0040%' OR ${col} LIKE N'%' + NCHAR(65312) + N'%')`;
+
+function tokenParams(sandbox: string): Record<string, Param> {
   const seps = SEPARATOR_CODES.map((c) => String.fromCharCode(c)).join('');
   return { sandbox: str(checkMailDomain(sandbox)), seps: str(seps), spaces: str(' '.repeat(seps.length)) };
 }
 
-export function verifyCount(table: string, column: string, sandbox: string): Batch {
-  const col = quoteIdent('column name', column);
-  return batch('verify-count', `SELECT COUNT_BIG(*) AS n FROM ${dboTable(table)} AS t WHERE ${foreignCondition(col)}`, verifyParams(sandbox));
+const castText = (column: string) => `CAST(t.${bracket(column)} AS nvarchar(max))`;
+
+export function verifyColumn(t: TableRef, column: string, sandbox: string): Batch {
+  const v = castText(column);
+  return batch('verify-column', `
+SELECT COUNT_BIG(*) AS n,
+       (SELECT TOP (1) x.value FROM ${tableSql(t)} AS t CROSS APPLY (${foreignTokens(v)}) AS x WHERE ${anyAt(v)}) AS example
+FROM ${tableSql(t)} AS t
+WHERE ${anyAt(v)} AND EXISTS (${foreignTokens(v)})`, tokenParams(sandbox));
 }
 
-export function verifySamples(table: string, column: string, sandbox: string, limit: number): Batch {
-  const col = quoteIdent('column name', column);
-  return batch('verify-samples', `SELECT TOP (@limit) CAST(t.${col} AS nvarchar(max)) AS v FROM ${dboTable(table)} AS t WHERE ${foreignCondition(col)}`, {
-    ...verifyParams(sandbox),
-    limit: int(limit),
-  });
+/** Values holding an address (with a local part) at exactly @domain. */
+export function countAtDomain(t: TableRef, column: string, domain: string): Batch {
+  const v = castText(column);
+  return batch('count-at-domain', `
+SELECT COUNT_BIG(*) AS n FROM ${tableSql(t)} AS t
+WHERE ${anyAt(v)} AND EXISTS (
+  SELECT 1 FROM STRING_SPLIT(TRANSLATE(${plainAt(v)}, @seps, @spaces), N' ') AS s
+  WHERE CHARINDEX(N'@', s.value) > 1 AND LOWER(RIGHT(s.value, CHARINDEX(N'@', REVERSE(s.value)) - 1)) COLLATE Latin1_General_BIN2 = @sandbox)`, tokenParams(domain));
 }
 
 /** Evaluate the rewrite on one value (tests and diagnostics). */
