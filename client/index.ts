@@ -10,6 +10,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   isGrpcServiceError,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
@@ -19,12 +20,16 @@ import {
   CLONE_CANCELLED,
   CLONE_REFUSED,
   cancelSignal,
+  cancelUpdate,
   progressQuery,
   rollbackSignal,
+  rollbackUpdate,
   skipOptionalDocumentsSignal,
+  skipOptionalDocumentsUpdate,
   type CloneProgress,
+  type UpdateAnswer,
 } from '../workflows/messages';
-import { cloneWorkflowId, normalizeRequest, type CloneRequest, type CloneRequestInput } from '../workflows/request';
+import { RequestError, cloneWorkflowId, normalizeRequest, type CloneRequest, type CloneRequestInput } from '../workflows/request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/search-attributes';
 import { randomUUID } from 'node:crypto';
 import type { backupTenant, checkProfile, cloneTenant } from '../workflows';
@@ -110,6 +115,8 @@ export function describeFailure(err: unknown): FinalOutcome {
       const outcome = cause.type === CLONE_REFUSED ? 'refused' : cause.type === CLONE_CANCELLED ? 'cancelled' : 'failed';
       return { outcome, message: cause.message };
     }
+    // An activity's own failure (a backup of an unknown tenant…) says what failed, not "Activity task failed".
+    if (cause instanceof ActivityFailure && cause.cause) return { outcome: 'failed', message: cause.cause.message };
     return { outcome: 'failed', message: cause?.message ?? err.message };
   }
   throw err;
@@ -230,11 +237,11 @@ export class TenantCloneClient {
   }
 
   async skipDocuments(target: string): Promise<void> {
-    await this.signalRunning(target, (h) => h.signal(skipOptionalDocumentsSignal));
+    await this.ask(target, (h) => h.executeUpdate(skipOptionalDocumentsUpdate, { args: [{}] }), (h) => h.signal(skipOptionalDocumentsSignal));
   }
 
   async cancel(target: string, reason?: string): Promise<void> {
-    await this.signalRunning(target, (h) => h.signal(cancelSignal, { reason }));
+    await this.ask(target, (h) => h.executeUpdate(cancelUpdate, { args: [reason === undefined ? {} : { reason }] }), (h) => h.signal(cancelSignal, { reason }));
   }
 
   /**
@@ -243,17 +250,33 @@ export class TenantCloneClient {
    */
   async rollback(target: string, reason?: string): Promise<void> {
     const p = await this.progress(target);
-    const drop = p.steps.find((st) => st.id === 'drop-set-aside-database');
-    if (p.outcome !== 'running' || drop?.status !== 'running' || !/kept until/.test(drop.detail ?? '')) {
+    if (p.outcome !== 'running' || !p.retainedUntil) {
       throw new CloneNotFoundError(`nothing to roll back: the clone of ${target} is ${p.outcome === 'running' ? 'still running (use cancel)' : p.outcome} and keeps no old database`);
     }
-    await this.handle(target).signal(rollbackSignal, { reason });
+    await this.ask(target, (h) => h.executeUpdate(rollbackUpdate, { args: [reason === undefined ? {} : { reason }] }), (h) => h.signal(rollbackSignal, { reason }));
   }
 
-  private async signalRunning(target: string, send: (h: WorkflowHandle<typeof cloneTenant>) => Promise<void>): Promise<void> {
+  /**
+   * Ask a running clone through its update, which answers (a refusal names why); a clone
+   * started before the updates existed only has the signal, which is sent instead.
+   */
+  private async ask(
+    target: string,
+    update: (h: WorkflowHandle<typeof cloneTenant>) => Promise<UpdateAnswer>,
+    signal: (h: WorkflowHandle<typeof cloneTenant>) => Promise<void>,
+  ): Promise<void> {
     const status = await this.workflowStatus(target);
     if (status !== 'RUNNING') throw new CloneNotFoundError(`the clone of ${target} is not running (it is ${status.toLowerCase()})`);
-    await send(this.handle(target));
+    const h = this.handle(target);
+    let answer: UpdateAnswer;
+    try {
+      answer = await update(h);
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && /update type .* not found|unknown update|no handler/i.test(err.cause?.message ?? '')) return signal(h);
+      if (err instanceof WorkflowUpdateFailedError) throw new RequestError(err.cause?.message ?? err.message);
+      throw err;
+    }
+    if (!answer.accepted) throw new CloneNotFoundError(`the clone of ${target} did not take it: ${answer.message}`);
   }
 
   /**

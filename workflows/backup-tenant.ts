@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { stepProgressSignal } from './messages';
+import { progressReport } from './message-checks';
 import { RequestError, checkTenantId } from './request';
 import type { BackupRef } from './step-contract';
 
@@ -40,7 +41,11 @@ export async function backupTenant(request: BackupRequest): Promise<BackupRef> {
   const takenAt = new Date().toISOString();
   const backupId = `${tenant}-${takenAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${workflowInfo().runId.slice(0, 8)}`;
   setCurrentDetails(`Backing up **${tenant}** as \`${backupId}\``);
-  setHandler(stepProgressSignal, ({ percent, detail }) => setCurrentDetails(`Backing up **${tenant}** as \`${backupId}\`: ${Math.round(percent)}% — ${detail}`));
+  setHandler(stepProgressSignal, (payload) => {
+    // Anyone can signal: a payload that is not a progress report is ignored, never thrown on.
+    const report = progressReport(payload);
+    if (report) setCurrentDetails(`Backing up **${tenant}** as \`${backupId}\`: ${Math.round(report.percent)}% — ${report.detail}`);
+  });
 
   const { dumpTenantDatabase } = proxyActivities<BackupActivities>({
     startToCloseTimeout: '12 hours',

@@ -11,10 +11,12 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import {
@@ -25,15 +27,20 @@ import {
   progressQuery,
   rollbackSignal,
   skipOptionalDocumentsSignal,
+  skipOptionalDocumentsUpdate,
   stepProgressSignal,
+  cancelUpdate,
+  rollbackUpdate,
+  type UpdateAnswer,
   type CloneOutcome,
   type CloneProgress,
   type CloneResult,
   type StepProgress,
 } from './messages';
 import { PLANS, checkPlanOrder, skipReason, type ActivityName, type CompensationName, type Plan, type PlanStep, type StepClass } from './plans';
-import { RequestError, durationMs, normalizeRequest, type CloneRequest, type CloneRequestInput } from './request';
+import { RequestError, cloneWorkflowId, durationMs, normalizeRequest, type CloneRequest, type CloneRequestInput } from './request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from './search-attributes';
+import { badEmptyPayload, badReasonPayload, progressReport, reasonFromSignal } from './message-checks';
 import type { CloneFacts, StepActivity, StepInput, StepOutput, TargetBefore } from './step-contract';
 
 const NON_RETRYABLE = [CLONE_REFUSED, VERIFICATION_FAILED];
@@ -79,12 +86,20 @@ function rootCause(err: unknown): { type: string | null; message: string } {
 }
 
 export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult> {
+  // Clones started before these checks replay without them.
+  const checked = patched('strict-request-and-own-workflow-id');
   let request: CloneRequest;
   try {
-    request = normalizeRequest(input);
+    request = normalizeRequest(input, { strict: checked });
   } catch (err) {
     if (err instanceof RequestError) throw refused(err.message);
     throw err;
+  }
+  // One clone per target: the id is the lock, so a clone started under any other id (which
+  // Temporal would let run beside the real one) is refused before it touches anything.
+  const ownId = cloneWorkflowId(request.target);
+  if (checked && workflowInfo().workflowId !== ownId) {
+    throw refused(`a clone of ${request.target} must run as workflow ${ownId}, not ${workflowInfo().workflowId}: one clone per target at a time`);
   }
   const plan: Plan | undefined = PLANS[request.plan];
   if (!plan) throw refused(`plan ${request.plan} is not available in this version; use plan copy`);
@@ -110,6 +125,8 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
   let stopReason: string | null = null;
   let documentScope: CancellationScope | null = null;
   const mainScope = new CancellationScope();
+  /** While a finished clone keeps its old database: until when (typed, for `rollback`). */
+  let retainedUntil: string | null = null;
 
   const snapshot = (): CloneProgress => ({
     plan: plan.id,
@@ -118,6 +135,7 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
     outcome,
     message,
     steps: steps.map((st) => ({ ...st })),
+    retainedUntil,
   });
 
   const showDetails = () => {
@@ -136,28 +154,48 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
   };
 
   setHandler(progressQuery, snapshot);
-  setHandler(skipOptionalDocumentsSignal, () => {
+
+  // The three things a caller may ask of a running clone, each as a signal (the Web UI and old
+  // callers) and as an update (which answers: a malformed payload is refused by its validator
+  // and never reaches this state). No payload of any shape can make a workflow task fail.
+  let retaining = false;
+  const skip = (): UpdateAnswer => {
+    if (outcome !== 'running') return { accepted: false, message: `the clone is ${outcome}` };
     skipDocuments = true;
     documentScope?.cancel();
-  });
-  setHandler(cancelSignal, ({ reason }) => {
-    if (outcome !== 'running' || stopReason !== null) return;
-    stopReason = `cancelled: ${reason?.trim() || 'no reason given'}`;
+    return { accepted: true, message: 'optional document copies skipped' };
+  };
+  const stop = (kind: 'cancel' | 'rollback', reason: string | null): UpdateAnswer => {
+    if (stopReason !== null) return { accepted: false, message: `already stopping: ${stopReason}` };
+    if (kind === 'cancel' && outcome !== 'running') return { accepted: false, message: `the clone is ${outcome}` };
+    if (kind === 'rollback' && !retaining) {
+      return { accepted: false, message: `nothing to roll back: the clone ${outcome === 'running' ? 'is still running (cancel it instead)' : `is ${outcome}`} and keeps no old database` };
+    }
+    stopReason = `${kind === 'cancel' ? 'cancelled' : 'rolled back on request'}: ${reason ?? 'no reason given'}`;
     mainScope.cancel();
-  });
+    return { accepted: true, message: stopReason };
+  };
+  const refuseBad = (what: string, why: string | null) => {
+    if (why) throw new Error(`${what} refused: ${why}`);
+  };
+  setHandler(skipOptionalDocumentsSignal, () => void skip());
+  setHandler(cancelSignal, (payload) => void stop('cancel', reasonFromSignal(payload)));
   // A finished clone keeping its old database can still be undone: like a cancel, it rolls back.
-  let retaining = false;
-  setHandler(rollbackSignal, ({ reason }) => {
-    if (!retaining || stopReason !== null) return;
-    stopReason = `rolled back on request: ${reason?.trim() || 'no reason given'}`;
-    mainScope.cancel();
-  });
-  setHandler(stepProgressSignal, ({ stepId, percent, detail }) => {
-    const st = steps.find((x) => x.id === stepId);
+  setHandler(rollbackSignal, (payload) => void stop('rollback', reasonFromSignal(payload)));
+  setHandler(skipOptionalDocumentsUpdate, () => skip(), { validator: (payload: unknown) => refuseBad('skipOptionalDocumentsNow', badEmptyPayload(payload)) });
+  setHandler(cancelUpdate, (payload: unknown) => stop('cancel', reasonFromSignal(payload)), { validator: (payload: unknown) => refuseBad('cancelClone', badReasonPayload(payload)) });
+  setHandler(rollbackUpdate, (payload: unknown) => stop('rollback', reasonFromSignal(payload)), { validator: (payload: unknown) => refuseBad('rollbackClone', badReasonPayload(payload)) });
+  setHandler(stepProgressSignal, (payload) => {
+    const report = progressReport(payload);
+    if (!report) {
+      log.warn('ignored a malformed stepProgress signal');
+      return;
+    }
+    const st = steps.find((x) => x.id === report.stepId);
     // A late report from an attempt that already ended must not reopen its step.
     if (!st || st.status !== 'running') return;
-    st.percent = Math.max(0, Math.min(100, percent));
-    st.detail = detail;
+    st.percent = report.percent;
+    st.detail = report.detail;
     showDetails();
   });
 
@@ -271,9 +309,11 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
     st.detail = `old database kept until ${until}: \`tenant-clone rollback ${request.target}\` undoes the clone until then`;
     upsertSearchAttributes([{ key: CloneStep, value: 'retaining' }]);
     retaining = true;
+    retainedUntil = until;
     showDetails();
     await condition(() => false, ms);
     retaining = false;
+    retainedUntil = null;
   };
 
   let failure: unknown = null;

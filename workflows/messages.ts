@@ -2,7 +2,7 @@
  * The clone workflow's messages, defined once and imported by the workflow, the activities
  * (progress reports) and the client.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PlanId } from './request';
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'compensated';
@@ -28,6 +28,11 @@ export interface CloneProgress {
   /** Why it failed or was cancelled, and in what state the target was left. */
   message: string | null;
   steps: StepProgress[];
+  /**
+   * While a finished clone keeps its old database: until when (ISO instant). `tenant-clone
+   * rollback` can undo the clone until then. Null otherwise.
+   */
+  retainedUntil?: string | null;
 }
 
 export interface CloneResult {
@@ -42,11 +47,25 @@ export interface StepProgressReport {
   detail: string;
 }
 
-export const skipOptionalDocumentsSignal = defineSignal('skipOptionalDocuments');
-export const cancelSignal = defineSignal<[{ reason?: string }]>('cancel');
+/*
+ * Signals carry `unknown`: anyone with namespace access can send any payload, and the handlers
+ * read it through message-checks.ts, never trusting its shape. The updates below do the same
+ * three things but answer their sender: a bad payload is refused by the validator.
+ */
+export const skipOptionalDocumentsSignal = defineSignal<[unknown?]>('skipOptionalDocuments');
+export const cancelSignal = defineSignal<[unknown?]>('cancel');
 /** Undo a finished clone while its old database is still retained. */
-export const rollbackSignal = defineSignal<[{ reason?: string }]>('rollback');
-export const stepProgressSignal = defineSignal<[StepProgressReport]>('stepProgress');
+export const rollbackSignal = defineSignal<[unknown?]>('rollback');
+export const stepProgressSignal = defineSignal<[unknown?]>('stepProgress');
+
+/** What an update reports back: whether it changed anything, and why not. */
+export interface UpdateAnswer {
+  accepted: boolean;
+  message: string;
+}
+export const cancelUpdate = defineUpdate<UpdateAnswer, [unknown]>('cancelClone');
+export const rollbackUpdate = defineUpdate<UpdateAnswer, [unknown]>('rollbackClone');
+export const skipOptionalDocumentsUpdate = defineUpdate<UpdateAnswer, [unknown]>('skipOptionalDocumentsNow');
 export const progressQuery = defineQuery<CloneProgress>('progress');
 
 /** Failure types the workflow raises; the client maps them to exit codes. */

@@ -78,9 +78,24 @@ function flag(what: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-/** Apply defaults and check every field; the error names the bad value. */
-export function normalizeRequest(input: CloneRequestInput): CloneRequest {
-  if (input === null || typeof input !== 'object') throw new RequestError('the clone request must be an object');
+const FIELDS: readonly (keyof CloneRequest)[] = [
+  'source', 'target', 'plan', 'targetKind', 'mailDomain', 'documents', 'attachmentModules', 'keepScheduledTasks', 'enterRunningMode', 'pointInTime',
+  'requestedBy', 'retainOldDatabaseFor',
+];
+
+/**
+ * Apply defaults and check every field; the error names the bad value. `strict` (the default)
+ * also refuses fields the request does not have, naming them: a misspelt option must not be
+ * dropped silently. (Clones started before that check existed replay without it.)
+ */
+export function normalizeRequest(input: CloneRequestInput, opts: { strict?: boolean } = {}): CloneRequest {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new RequestError('the clone request must be an object');
+  if (opts.strict !== false) {
+    const unknown = Object.keys(input).filter((k) => !(FIELDS as readonly string[]).includes(k));
+    if (unknown.length) {
+      throw new RequestError(`the clone request has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the fields are ${FIELDS.join(', ')}`);
+    }
+  }
   const source = checkTenantId('source', input.source);
   const target = checkTenantId('target', input.target);
   if (source === target) throw new RequestError(`source and target are the same tenant (${JSON.stringify(source)}): a tenant cannot be cloned onto itself`);

@@ -1,0 +1,136 @@
+/**
+ * A caller with plain access to the Temporal namespace, trying what the `temporal` CLI allows:
+ * a second clone of a target under another workflow id, extra request fields, malformed
+ * payloads to every message handler, and a forged progress report during retention. None of it
+ * may run beside the real clone, wedge it, or keep it from rolling back.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { DEMO } from '../../stack/seed/demo-world';
+import { CLONE_REFUSED } from '../../workflows/messages';
+import { badReasonPayload } from '../../workflows/message-checks';
+import { cliFor } from '../support/cli';
+import { startCloneStack, type CloneStack } from '../support/clone-stack';
+import { waitForStep } from '../support/progress';
+
+const TARGET_DB = 'tenant_acme_sandbox';
+const HUGE = 'x'.repeat(200_000);
+
+/** At least 30 payloads no handler expects. */
+const MALFORMED: unknown[] = [
+  null, 0, 42, -1, 3.5, Number.MAX_SAFE_INTEGER, true, false, '', 'text', HUGE, [], [1, 2], [null], ['reason'],
+  {}, { reason: 42 }, { reason: null }, { reason: {} }, { reason: ['a'] }, { reason: HUGE }, { reason: true },
+  { stepId: 42, percent: 'x', detail: null }, { stepId: 'scrub-emails' }, { stepId: 'scrub-emails', percent: Number.NaN, detail: 'x' },
+  { stepId: HUGE, percent: 50, detail: 'x' }, { __proto__: { reason: 'polluted' } }, JSON.parse('{"__proto__":{"reason":"x"},"constructor":{"prototype":{"x":1}}}'),
+  { toString: 'not a function' }, { reason: 'ok', extra: 'field' }, { nested: { deep: { deeper: [1, { a: null }] } } },
+];
+
+describe('hostile callers', { timeout: 15 * 60_000 }, () => {
+  let stack: CloneStack;
+  const cli = cliFor(() => stack);
+
+  before(async () => {
+    stack = await startCloneStack();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  const refusedWith = (message: RegExp) => (err: unknown) => {
+    const cause = (err as WorkflowFailedError).cause;
+    return cause instanceof ApplicationFailure && cause.type === CLONE_REFUSED && message.test(cause.message);
+  };
+
+  test('a second clone of the same target under another workflow id is refused; the first is untouched', async () => {
+    await stack.reseed({ persons: 2_000, taskDurationMs: 1500 });
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+    await waitForStep(stack, 'enter-maintenance', ['running']);
+    const mode = (await stack.admin.state(DEMO.target)).hosting.mode;
+    const before = await stack.db.checksum(TARGET_DB);
+    for (const input of [{ source: 'acme', target: 'acme-sandbox' }, { source: 'acme', target: 'acme-sandbox', evil: 'x' }]) {
+      const second = await stack.client.client.workflow.start('cloneTenant', { args: [input], taskQueue: stack.config.TASK_QUEUE, workflowId: `clone-x-${Object.keys(input).length}` });
+      await assert.rejects(second.result(), refusedWith(/must run as workflow clone-acme-sandbox|unknown field "evil"/));
+      // The refusal came before anything: the target is as the first clone has it, and its
+      // history shows no activity at all.
+      const history = await second.fetchHistory();
+      assert.equal((history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
+      assert.deepEqual(await stack.db.checksum(TARGET_DB), before);
+      assert.equal((await stack.admin.state(DEMO.target)).hosting.mode, mode);
+    }
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'done', JSON.stringify(end));
+  });
+
+  test('the client refuses unknown request fields by name', async () => {
+    await assert.rejects(
+      stack.client.start({ source: 'acme', target: 'acme-sandbox', mail_domain: 'x.invalid' } as never),
+      /the clone request has unknown field "mail_domain"; the fields are source, target, plan/,
+    );
+  });
+
+  test(`${MALFORMED.length} malformed payloads to every handler: refused or ignored, and the clone finishes normally`, async () => {
+    assert.ok(MALFORMED.length >= 30);
+    await stack.reseed({ persons: 2_000, taskDurationMs: 2500 });
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, documents: 'all' });
+    const h = stack.client.handle(DEMO.target);
+    await waitForStep(stack, 'enter-maintenance', ['running']);
+    for (const payload of MALFORMED) {
+      // Updates answer their sender: every malformed one is refused by its validator.
+      for (const name of ['cancelClone', 'rollbackClone']) {
+        // What arrives is the payload's JSON; a well-formed cancel would cancel, so only the malformed are sent.
+        if (badReasonPayload(JSON.parse(JSON.stringify(payload) ?? 'null')) === null) continue;
+        await assert.rejects(h.executeUpdate(name, { args: [payload] }), (err: unknown) => err instanceof WorkflowUpdateFailedError && new RegExp(`${name} refused: `).test(err.cause?.message ?? ''), `${name} ${JSON.stringify(payload)?.slice(0, 60)}`);
+      }
+      // Signals cannot answer: a payload that is not a progress report is ignored; a rollback
+      // of a clone that keeps no old database does nothing.
+      await h.signal('stepProgress', payload);
+      await h.signal('rollback', payload);
+    }
+    await assert.rejects(h.executeUpdate('skipOptionalDocumentsNow', { args: [{ please: true }] }), (err: unknown) =>
+      err instanceof WorkflowUpdateFailedError && /skipOptionalDocumentsNow refused: this update takes no payload, got an object/.test(err.cause?.message ?? ''));
+    // Still answering, still running, then done, with the documents copied (nothing skipped them).
+    const p = await stack.client.progress(DEMO.target);
+    assert.equal(p.outcome, 'running');
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'done', JSON.stringify(end));
+    assert.equal((await stack.client.progress(DEMO.target)).steps.find((st) => st.id === 'clone-documents-azure')?.status, 'done');
+    // No workflow task failed along the way.
+    const history = await h.fetchHistory();
+    assert.equal((history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes).length, 0);
+  });
+
+  test('a cancel signal with a null payload (as `temporal workflow signal` sends one) cancels and rolls back', async () => {
+    await stack.reseed({ persons: 2_000, taskDurationMs: 2500 });
+    const before = await stack.db.checksum(TARGET_DB);
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+    await waitForStep(stack, 'enter-maintenance', ['running']);
+    await stack.client.handle(DEMO.target).signal('cancel', null);
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'cancelled', JSON.stringify(end));
+    assert.match(end.outcome === 'cancelled' ? end.message : '', /^cancelled: no reason given\. Rolled back: hosting mode back to running\./);
+    assert.deepEqual(await stack.db.checksum(TARGET_DB), before);
+  });
+
+  test('a forged progress report during retention cannot hide the retained database: rollback still works', async () => {
+    await stack.reseed({ persons: 1_000, taskDurationMs: 100 });
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, retainOldDatabaseFor: '1h' });
+    await waitForStep(stack, 'drop-set-aside-database');
+    const h = stack.client.handle(DEMO.target);
+    await h.signal('stepProgress', { stepId: 'drop-set-aside-database', percent: 100, detail: 'nothing here' });
+    const p = await stack.client.progress(DEMO.target);
+    assert.ok(p.retainedUntil && Date.parse(p.retainedUntil) > Date.now(), `retainedUntil ${p.retainedUntil}`);
+    const rollback = await cli('rollback', DEMO.target, '--reason', 'forged progress', '--wait');
+    assert.equal(rollback.code, 0, rollback.stdout + rollback.stderr);
+    assert.match(rollback.stdout, /rolled back on request: forged progress\. Rolled back: /);
+    assert.equal(await stack.db.exists(`${TARGET_DB}__set_aside`), false);
+  });
+
+  test('a failing backup says what failed, not "Activity task failed"', async () => {
+    const r = await cli('backup', 'nosuch', '--wait');
+    assert.equal(r.code, 1);
+    assert.ok(!/Activity task failed/.test(r.stderr), r.stderr);
+    assert.match(r.stderr, /backup of nosuch failed: .*nosuch/);
+  });
+});
