@@ -78,3 +78,30 @@ export class StepReporter<C = unknown> {
     }
   }
 }
+
+/** Runs `work`, heartbeating meanwhile: a scan of a whole database outlasts any quiet timeout. */
+export async function heartbeating<T>(detail: string, work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat({ detail });
+  const timer = setInterval(() => ctx.heartbeat({ detail }), 5000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Why `domain` cannot be the sandbox domain of a copy of `tenant`, given the values found at it
+ * per table (countAddressesAt), or null: real addresses there would look rewritten.
+ */
+export function domainInUse(tenant: string, domain: string, counts: Record<string, number>): string | null {
+  const found = Object.values(counts).reduce((a, b) => a + b, 0);
+  if (found === 0) return null;
+  const where = Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([table, n]) => `${table}: ${n}`)
+    .join(', ');
+  return `mail domain ${domain} already occurs in ${tenant}'s data as the domain of ${found} values (${where})`;
+}

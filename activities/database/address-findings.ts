@@ -3,7 +3,7 @@
  * domain may appear in a message: messages land in workflow history), the cap on findings, a
  * column's coverage, and the profile names a database lacks.
  */
-import type { AddressColumn } from './port';
+import type { AddressColumn, ScrubVerification } from './port';
 import { profileNames, splitTableName, type SanitizationProfile } from './profile';
 
 const AT_SPLIT = /@|＠|%40|&#0*64;|&#x0*40;|\\u0040/i;
@@ -16,9 +16,27 @@ export function redacted(text: string | null): string {
 }
 
 /** Findings sorted, at most MAX_FINDINGS of them and a line saying how many more. */
-export function capFindings(findings: string[]): string[] {
+function capFindings(findings: string[]): string[] {
   const sorted = [...findings].sort();
   return sorted.length > MAX_FINDINGS ? [...sorted.slice(0, MAX_FINDINGS), `… and ${sorted.length - MAX_FINDINGS} more columns`] : sorted;
+}
+
+/** The verification's result from what it found; the total is the sum of what remains. */
+export function verificationOf(found: {
+  remaining: Record<string, number>;
+  findings: string[];
+  kept: Record<string, number>;
+  scanned: { table: unknown; columns: unknown[] }[];
+  notScanned: string[];
+}): ScrubVerification {
+  return {
+    remaining: found.remaining,
+    total: Object.values(found.remaining).reduce((a, b) => a + b, 0),
+    findings: capFindings(found.findings),
+    kept: found.kept,
+    scanned: { tables: found.scanned.length, columns: found.scanned.reduce((a, u) => a + u.columns.length, 0) },
+    notScanned: found.notScanned,
+  };
 }
 
 export function coverageOf(c: { kept: boolean; generated: boolean; rewritable: boolean }): AddressColumn['coverage'] {

@@ -103,6 +103,17 @@ export function loadProfile(file: string = DEFAULT_PROFILE_PATH): SanitizationPr
   return result.data;
 }
 
+/** `schema.table.column` for a profile's table and column, with the engine's default schema applied. */
+export function qualifiedColumn(table: string, column: string, defaultSchema: string): string {
+  const { schema, table: name } = splitTableName(table, defaultSchema);
+  return `${schema}.${name}.${column}`;
+}
+
+/** The profile's `emails.keep` columns as `schema.table.column`, for matching against a catalog. */
+export function keptColumns(profile: SanitizationProfile, defaultSchema: string): Set<string> {
+  return new Set(profile.emails.keep.map((k) => qualifiedColumn(k.table, k.column, defaultSchema)));
+}
+
 /** The schema and table a profile name designates; a bare name is in the engine's default schema. */
 export function splitTableName(name: string, defaultSchema: string): { schema: string; table: string } {
   const dot = name.indexOf('.');

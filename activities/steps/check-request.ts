@@ -2,36 +2,17 @@
  * `check-request`: every refusal SPEC §4 lists, decided by reading only, so a refused clone has
  * touched nothing. Its facts (database names, the target's state before) feed every later step.
  */
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { sandboxDomainRefusal } from '../../workflows/sandbox-domains';
 import { CLONE_REFUSED } from '../../workflows/messages';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import type { CrossSystemDeps } from './deps';
+import { domainInUse, heartbeating } from '../step-support';
 
 const refuse = (message: string) => ApplicationFailure.create({ type: CLONE_REFUSED, message, nonRetryable: true });
 
 /** Where the old target database waits while the clone runs (fits PostgreSQL's 63 chars). */
 export const setAsideName = (database: string) => `${database}__set_aside`;
-
-/** Runs `work`, heartbeating meanwhile: the source scans read a whole production database. */
-export async function heartbeating<T>(detail: string, work: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  ctx.heartbeat({ detail });
-  const timer = setInterval(() => ctx.heartbeat({ detail }), 5000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-export const listCounts = (counts: Record<string, number>) =>
-  Object.entries(counts)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 5)
-    .map(([table, n]) => `${table}: ${n}`)
-    .join(', ');
 
 export function checkRequestActivity({ databases, directory, hosting, mailService, profile, sandboxDomains }: CrossSystemDeps) {
   return async function checkRequest(input: StepInput): Promise<StepOutput> {
@@ -66,13 +47,8 @@ export function checkRequestActivity({ databases, directory, hosting, mailServic
     }
     // Last, being the slowest: a sandbox domain already used by real addresses in the source
     // would make rewritten and real addresses indistinguishable in the copy.
-    const atDomain = await heartbeating(`looking for addresses at ${mailDomain} in ${src.database.name}`, () => db.countAddressesAt(src.database.name, mailDomain));
-    const found = Object.values(atDomain).reduce((a, b) => a + b, 0);
-    if (found > 0) {
-      throw refuse(
-        `mail domain ${mailDomain} already occurs in ${source}'s data as the domain of ${found} values (${listCounts(atDomain)}): the copy could not tell rewritten addresses from real ones; choose another sandbox domain, e.g. ${target}.invalid`,
-      );
-    }
+    const inUse = domainInUse(source, mailDomain, await heartbeating(`looking for addresses at ${mailDomain} in ${src.database.name}`, () => db.countAddressesAt(src.database.name, mailDomain)));
+    if (inUse) throw refuse(`${inUse}: the copy could not tell rewritten addresses from real ones; choose another sandbox domain, e.g. ${target}.invalid`);
     const [srcHosting, tgtHosting, routes, mailboxes, users, hadDatabase] = await Promise.all([
       hosting.getState(source),
       hosting.getState(target),

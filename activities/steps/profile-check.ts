@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PROFILE_CHECK_REFUSED, type ProfileCheckActivities } from '../../workflows/profile-check';
 import { isDomainName, sandboxDomainRefusal } from '../../workflows/sandbox-domains';
 import type { CrossSystemDeps } from './deps';
-import { heartbeating, listCounts } from './check-request';
+import { domainInUse, heartbeating } from '../step-support';
 
 export function profileCheckActivities({ databases, directory, profile, sandboxDomains }: CrossSystemDeps): ProfileCheckActivities {
   return {
@@ -29,8 +29,8 @@ export function profileCheckActivities({ databases, directory, profile, sandboxD
         Promise.all([db.missingProfileNames(name, profile), db.addressColumns(name, profile, scanDomain), db.countAddressesAt(name, scanDomain)]),
       );
       if (missing.length) problems.push(`the profile names what ${name} does not have: ${missing.join(', ')}`);
-      const found = Object.values(atDomain).reduce((a, b) => a + b, 0);
-      if (found > 0) problems.push(`mail domain ${mailDomain} already occurs in ${tenant}'s data as the domain of ${found} values (${listCounts(atDomain)})`);
+      const inUse = domainInUse(tenant, mailDomain, atDomain);
+      if (inUse) problems.push(inUse);
       for (const c of columns.filter((x) => x.coverage === 'not-rewritable')) {
         problems.push(`${c.column} (${c.type}) holds ${c.values} values with addresses the scrub cannot rewrite, e.g. ${c.example}: the verification would fail the clone`);
       }

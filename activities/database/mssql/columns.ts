@@ -27,7 +27,3 @@ export async function requireTable(pool: sql.ConnectionPool, table: string): Pro
   const [r] = await rows<{ table_exists: number }>(pool, columnInfoBatch(table, 'id'));
   if (!r || r.table_exists === 0) throw new Error(`table "${table}" does not exist`);
 }
-
-export function requireTextColumn(info: ColumnInfo): void {
-  if (!TEXT_TYPES.has(info.typeName)) throw new Error(`column "${info.table}.${info.column}" is ${info.typeName}, expected a character type`);
-}

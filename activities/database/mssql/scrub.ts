@@ -6,9 +6,9 @@
  */
 import type sql from 'mssql';
 import type { AddressColumn, ScrubCheckpoint, ScrubOptions, ScrubVerification } from '../port';
-import { splitTableName, type SanitizationProfile } from '../profile';
-import { capFindings, coverageOf, missingNames, redacted } from '../address-findings';
-import { runTableScrub, startingCheckpoint } from '../keyset-scrub';
+import { keptColumns, type SanitizationProfile } from '../profile';
+import { coverageOf, missingNames, redacted, verificationOf } from '../address-findings';
+import { runTableScrub, startingCheckpoint } from '../table-scrub';
 import { inTransaction, rows, run } from './connections';
 import { abortError } from './progress';
 import * as ts from './tsql/scrub';
@@ -60,8 +60,6 @@ async function readCatalog(pool: sql.ConnectionPool): Promise<Table[]> {
 }
 
 const keyOf = (t: Table, column: string) => `${t.schema}.${t.name}.${column}`;
-const kept = (profile: SanitizationProfile) =>
-  new Set(profile.emails.keep.map((k) => { const { schema, table } = splitTableName(k.table, 'dbo'); return `${schema}.${table}.${k.column}`; }));
 const columnLabel = (t: Table, column: string) => `${t.label}.${column}`;
 
 /** Schema, checkpoint table and rewrite functions, serialised so concurrent installs do not clash. */
@@ -78,7 +76,7 @@ export async function scrubEmails(pool: sql.ConnectionPool, profile: Sanitizatio
   const sandbox = checkMailDomain(opts.sandboxDomain);
   // The profile's size is tuned for PostgreSQL; here it is clamped below lock escalation.
   const batchSize = ts.clampBatchSize(opts.batchSize ?? profile.emails.batchSize);
-  const keep = kept(profile);
+  const keep = keptColumns(profile, 'dbo');
   const units = (await readCatalog(pool))
     .filter((t) => !t.history)
     .map((t) => ({ table: t, columns: t.columns.filter((c) => ts.isRewritableType(c.baseType) && !c.computed && !keep.has(keyOf(t, c.name))) }))
@@ -88,7 +86,7 @@ export async function scrubEmails(pool: sql.ConnectionPool, profile: Sanitizatio
   const stored = opts.runId ? await storedCheckpoint(pool, opts.runId) : null;
   const start = startingCheckpoint(stored ?? opts.checkpoint, tables);
 
-  return runTableScrub({
+  const done = await runTableScrub({
     tables,
     start,
     opts,
@@ -126,10 +124,9 @@ export async function scrubEmails(pool: sql.ConnectionPool, profile: Sanitizatio
         return { after: position, updated, done };
       });
     },
-  }).then(async (done) => {
-    if (opts.runId) await run(pool, ts.saveCheckpoint(opts.runId, JSON.stringify(done)));
-    return done;
   });
+  if (opts.runId) await run(pool, ts.saveCheckpoint(opts.runId, JSON.stringify(done)));
+  return done;
 }
 
 async function storedCheckpoint(pool: sql.ConnectionPool, runId: string): Promise<unknown> {
@@ -137,19 +134,17 @@ async function storedCheckpoint(pool: sql.ConnectionPool, runId: string): Promis
   return r ? JSON.parse(r.state_json) : null;
 }
 
-
 function scannable(tables: Table[]) {
   return tables.map((t) => ({ table: t, columns: t.columns.filter((c) => ts.canHoldText(c.baseType)) })).filter((u) => u.columns.length > 0);
 }
 
 export async function verifyEmails(pool: sql.ConnectionPool, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
   const sandbox = checkMailDomain(sandboxDomain);
-  const keep = kept(profile);
+  const keep = keptColumns(profile, 'dbo');
   const units = scannable(await readCatalog(pool));
   const remaining: Record<string, number> = {};
   const keptFound: Record<string, number> = {};
   const findings: string[] = [];
-  let total = 0;
   for (const { table: t, columns } of units) {
     for (const c of columns) {
       const [r] = await rows<{ n: string | number; example: string | null }>(pool, ts.verifyColumn(t, c.name, sandbox));
@@ -161,18 +156,10 @@ export async function verifyEmails(pool: sql.ConnectionPool, profile: Sanitizati
         continue;
       }
       remaining[label] = n;
-      total += n;
       findings.push(`${label}: ${n} values, e.g. ${redacted(r.example)}`);
     }
   }
-  return {
-    remaining,
-    total,
-    findings: capFindings(findings),
-    kept: keptFound,
-    scanned: { tables: units.length, columns: units.reduce((a, u) => a + u.columns.length, 0) },
-    notScanned: [],
-  };
+  return verificationOf({ remaining, findings, kept: keptFound, scanned: units, notScanned: [] });
 }
 
 export async function countAddressesAt(pool: sql.ConnectionPool, domain: string): Promise<Record<string, number>> {
@@ -189,7 +176,7 @@ export async function countAddressesAt(pool: sql.ConnectionPool, domain: string)
 
 export async function addressColumns(pool: sql.ConnectionPool, profile: SanitizationProfile, sandboxDomain: string): Promise<AddressColumn[]> {
   const sandbox = checkMailDomain(sandboxDomain);
-  const keep = kept(profile);
+  const keep = keptColumns(profile, 'dbo');
   const out: AddressColumn[] = [];
   for (const { table: t, columns } of scannable(await readCatalog(pool))) {
     for (const c of columns) {

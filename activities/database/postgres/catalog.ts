@@ -35,7 +35,6 @@ export interface CatalogTable {
   populated: boolean;
   columns: CatalogColumn[];
   pages: number;
-  rows: number;
 }
 
 const TEXT_BASES: Record<string, RewriteKind> = { text: 'text', varchar: 'text', bpchar: 'text', citext: 'text', json: 'json', jsonb: 'jsonb', xml: 'xml' };
@@ -101,11 +100,10 @@ export async function readCatalog(db: Pool | PoolClient): Promise<CatalogTable[]
     relkind: string;
     populated: boolean;
     pages: string;
-    reltuples: number;
     cols: { name: string; type: string; typid: number; typmod: number; notnull: boolean; generated: boolean }[] | null;
   }>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind, c.relispopulated AS populated,
-            (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text AS pages, c.reltuples,
+            (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text AS pages,
             (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typid', a.atttypid::int,
                                                'typmod', a.atttypmod, 'notnull', a.attnotnull, 'generated', a.attgenerated <> '') ORDER BY a.attnum)
                FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS cols
@@ -124,7 +122,6 @@ export async function readCatalog(db: Pool | PoolClient): Promise<CatalogTable[]
     kind: KINDS[t.relkind],
     populated: t.populated,
     pages: Number(t.pages),
-    rows: Math.max(0, Math.round(t.reltuples)),
     columns: (t.cols ?? []).map((c) => ({
       name: c.name,
       type: c.type,

@@ -33,11 +33,3 @@ export async function requireTable(db: Pool | PoolClient, table: string): Promis
   const t = await db.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = $1`, [table]);
   if (t.rowCount === 0) throw new Error(`table "${table}" does not exist`);
 }
-
-const TEXT_TYPES = new Set(['character varying', 'text', 'character', 'citext']);
-
-export function requireTextColumn(info: ColumnInfo): void {
-  if (!TEXT_TYPES.has(info.dataType)) {
-    throw new Error(`column "${info.table}.${info.column}" is ${info.dataType}, not a text column: it cannot hold e-mail addresses`);
-  }
-}

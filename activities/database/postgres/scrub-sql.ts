@@ -13,6 +13,7 @@
  * - rewrite_*_array: element by element, keeping the array's dimensions.
  */
 import { AFTER_DOMAIN_CHARS, AT_FORMS_RE, DOT_CHARS, SEPARATOR_CHARS } from '../address-rule';
+import { domainRegex } from './identifiers';
 
 export const HELPER_SCHEMA = 'tenant_clone';
 
@@ -47,8 +48,6 @@ export const ANY_AT_PATTERN = `＠|%40|&#0*64;|&#[xX]0*40;|\\\\[uU]0040`;
 const AFTER = `(?:$|[${S_NO_BACKSLASH}${AFTER_DOMAIN_CHARS.map(esc).join('')}]|\\\\(?![uU])|${SEPARATOR_REFS}|&amp;)`;
 const HANDLE_REST = `[^${S}${DOTS}@＠%&\\\\]*(?:[${S}]|$|${SEPARATOR_REFS})`;
 
-/** Regular-expression-safe copy of a checked DNS name. */
-export const regexOfDomain = (domain: string) => domain.replace(/[.]/g, '\\.');
 
 /**
  * The verification pattern (case-insensitive): an "at" that is not a handle's and is not
@@ -57,7 +56,7 @@ export const regexOfDomain = (domain: string) => domain.replace(/[.]/g, '\\.');
  * handle) and the delimiters of arrays, rows and JSON count as boundaries.
  */
 export function foreignAddressPattern(sandbox: string): string {
-  return `(?:(?<=[^${S}])(?<!\\\\[nrtfb])${AT}|${AT}(?!${HANDLE_REST}))(?!${regexOfDomain(sandbox)}${AFTER})`;
+  return `(?:(?<=[^${S}])(?<!\\\\[nrtfb])${AT}|${AT}(?!${HANDLE_REST}))(?!${domainRegex(sandbox)}${AFTER})`;
 }
 
 /**
@@ -66,12 +65,12 @@ export function foreignAddressPattern(sandbox: string): string {
  * and the exact pattern only where it matched; in a clean copy it matches nothing.
  */
 export function foreignAddressPrefilter(sandbox: string): string {
-  return `${AT}(?!${regexOfDomain(sandbox)}${AFTER})`;
+  return `${AT}(?!${domainRegex(sandbox)}${AFTER})`;
 }
 
 /** An address (with a local part) at exactly `domain`: the source-data check of a sandbox domain. */
 export function addressAtDomainPattern(domain: string): string {
-  return `(?<=[^${S}])${AT}${regexOfDomain(domain)}${AFTER}`;
+  return `(?<=[^${S}])${AT}${domainRegex(domain)}${AFTER}`;
 }
 
 /** Up to 80 characters after the first foreign "at": what an error message may show of a value. */
@@ -80,6 +79,31 @@ export function foreignDomainCapture(sandbox: string): string {
 }
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * rewrite_json / rewrite_jsonb: every string of a value, keys included, through rewrite_field;
+ * other values, order and (for json) duplicate keys as they were.
+ */
+function jsonWalker(t: 'json' | 'jsonb'): string {
+  return `CREATE OR REPLACE FUNCTION tenant_clone.rewrite_${t}(j ${t}, sandbox text) RETURNS ${t}
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+BEGIN
+  IF j IS NULL OR NOT tenant_clone.has_at(j::text) THEN
+    RETURN j;
+  END IF;
+  CASE ${t}_typeof(j)
+    WHEN 'string' THEN
+      RETURN to_${t}(tenant_clone.rewrite_field(j #>> '{}', sandbox, NULL, true));
+    WHEN 'array' THEN
+      RETURN (SELECT ${t}_agg(tenant_clone.rewrite_${t}(e, sandbox) ORDER BY o) FROM ${t}_array_elements(j) WITH ORDINALITY AS x(e, o));
+    WHEN 'object' THEN
+      RETURN (SELECT ${t}_object_agg(tenant_clone.rewrite_field(k, sandbox, NULL, false), tenant_clone.rewrite_${t}(v, sandbox) ORDER BY o) FROM ${t}_each(j) WITH ORDINALITY AS x(k, v, o));
+    ELSE
+      RETURN j;
+  END CASE;
+END
+$fn$;`;
+}
 
 export const INSTALL_SQL = String.raw`
 CREATE SCHEMA IF NOT EXISTS tenant_clone;
@@ -195,43 +219,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   END
 $fn$;
 
-CREATE OR REPLACE FUNCTION tenant_clone.rewrite_jsonb(j jsonb, sandbox text) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
-BEGIN
-  IF j IS NULL OR NOT tenant_clone.has_at(j::text) THEN
-    RETURN j;
-  END IF;
-  CASE jsonb_typeof(j)
-    WHEN 'string' THEN
-      RETURN to_jsonb(tenant_clone.rewrite_field(j #>> '{}', sandbox, NULL, true));
-    WHEN 'array' THEN
-      RETURN (SELECT jsonb_agg(tenant_clone.rewrite_jsonb(e, sandbox) ORDER BY o) FROM jsonb_array_elements(j) WITH ORDINALITY AS x(e, o));
-    WHEN 'object' THEN
-      RETURN (SELECT jsonb_object_agg(tenant_clone.rewrite_field(k, sandbox, NULL, false), tenant_clone.rewrite_jsonb(v, sandbox)) FROM jsonb_each(j) AS x(k, v));
-    ELSE
-      RETURN j;
-  END CASE;
-END
-$fn$;
+${jsonWalker('jsonb')}
 
-CREATE OR REPLACE FUNCTION tenant_clone.rewrite_json(j json, sandbox text) RETURNS json
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
-BEGIN
-  IF j IS NULL OR NOT tenant_clone.has_at(j::text) THEN
-    RETURN j;
-  END IF;
-  CASE json_typeof(j)
-    WHEN 'string' THEN
-      RETURN to_json(tenant_clone.rewrite_field(j #>> '{}', sandbox, NULL, true));
-    WHEN 'array' THEN
-      RETURN (SELECT json_agg(tenant_clone.rewrite_json(e, sandbox) ORDER BY o) FROM json_array_elements(j) WITH ORDINALITY AS x(e, o));
-    WHEN 'object' THEN
-      RETURN (SELECT json_object_agg(tenant_clone.rewrite_field(k, sandbox, NULL, false), tenant_clone.rewrite_json(v, sandbox) ORDER BY o) FROM json_each(j) WITH ORDINALITY AS x(k, v, o));
-    ELSE
-      RETURN j;
-  END CASE;
-END
-$fn$;
+${jsonWalker('json')}
 
 CREATE OR REPLACE FUNCTION tenant_clone.rewrite_xml(x xml, sandbox text) RETURNS xml
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$

@@ -8,8 +8,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { escapeIdentifier } from 'pg';
 import type { ScrubCheckpoint, ScrubOptions } from '../port';
-import { splitTableName, type SanitizationProfile } from '../profile';
-import { runTableScrub, startingCheckpoint } from '../keyset-scrub';
+import { keptColumns, qualifiedColumn, type SanitizationProfile } from '../profile';
+import { runTableScrub, startingCheckpoint } from '../table-scrub';
 import { readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
 import { abortError } from './child-process';
 import { inTransaction } from './connections';
@@ -23,17 +23,6 @@ export async function installRewriteFunctions(pool: Pool): Promise<void> {
     await c.query(INSTALL_SQL);
   });
 }
-
-/** The column labels (`table.column` / `schema.table.column`) the profile keeps, as the catalog names them. */
-export function keptColumns(profile: SanitizationProfile): Set<string> {
-  return new Set(profile.emails.keep.map((k) => catalogKey(k.table, k.column)));
-}
-
-/** `schema.table.column` with the profile's default schema applied, for matching against the catalog. */
-export const catalogKey = (table: string, column: string) => {
-  const { schema, table: name } = splitTableName(table, 'public');
-  return `${schema}.${name}.${column}`;
-};
 
 const keyOf = (t: CatalogTable, c: CatalogColumn) => `${t.schema}.${t.name}.${c.name}`;
 
@@ -102,7 +91,7 @@ async function pagesPerBatch(c: PoolClient, t: CatalogTable, rows: number, pages
 
 function batchRowsFor(profile: SanitizationProfile, t: CatalogTable, fallback: number): number {
   const own = profile.emails.columns
-    .filter((c) => c.batchSize !== undefined && catalogKey(c.table, c.column).startsWith(`${t.schema}.${t.name}.`))
+    .filter((c) => c.batchSize !== undefined && qualifiedColumn(c.table, c.column, 'public').startsWith(`${t.schema}.${t.name}.`))
     .map((c) => c.batchSize!);
   return own.length ? Math.min(...own) : fallback;
 }
@@ -112,7 +101,7 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
   const batchRows = opts.batchSize ?? profile.emails.batchSize;
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new Error(`invalid scrub batch size ${JSON.stringify(opts.batchSize)}: must be a positive integer`);
   await installRewriteFunctions(pool);
-  const kept = keptColumns(profile);
+  const kept = keptColumns(profile, 'public');
   const catalog = await readCatalog(pool);
   const units: Unit[] = [];
   for (const t of catalog) {

@@ -8,11 +8,10 @@
  */
 import { escapeIdentifier, type Pool } from 'pg';
 import type { AddressColumn, ScrubVerification } from '../port';
-import type { SanitizationProfile } from '../profile';
-import { capFindings, coverageOf, redacted } from '../address-findings';
+import { keptColumns, type SanitizationProfile } from '../profile';
+import { coverageOf, redacted, verificationOf } from '../address-findings';
 import { columnLabel, readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
 import { checkMailDomain } from './identifiers';
-import { keptColumns } from './scrub';
 import { addressAtDomainPattern, foreignAddressPattern, foreignAddressPrefilter, foreignDomainCapture } from './scrub-sql';
 
 /** Parallel table scans: the tenant pool has three connections and the servers we run on two cores. */
@@ -58,12 +57,11 @@ export async function verifyEmails(pool: Pool, profile: SanitizationProfile, san
   const pattern = foreignAddressPattern(sandbox);
   const prefilter = foreignAddressPrefilter(sandbox);
   const catalog = await readCatalog(pool);
-  const kept = keptColumns(profile);
+  const kept = keptColumns(profile, 'public');
   const units = scannable(catalog);
   const remaining: Record<string, number> = {};
   const keptFound: Record<string, number> = {};
   const findings: string[] = [];
-  let total = 0;
 
   await inParallel(units, PARALLEL_SCANS, async ({ table: t, columns }) => {
     const isKept = (c: CatalogColumn) => kept.has(`${t.schema}.${t.name}.${c.name}`);
@@ -86,7 +84,6 @@ export async function verifyEmails(pool: Pool, profile: SanitizationProfile, san
       named += n;
       const label = columnLabel(t, c.name);
       remaining[label] = n;
-      total += n;
       findings.push(`${label}: ${n} values, e.g. ${await example(pool, t, c, sandbox)}`);
     }
     if (named === 0) {
@@ -94,18 +91,10 @@ export async function verifyEmails(pool: Pool, profile: SanitizationProfile, san
       // gate must not pass because the drill-down disagrees).
       const n = Number(r.rows[0].bad);
       remaining[t.label] = n;
-      total += n;
       findings.push(`${t.label}: ${n} rows`);
     }
   });
-  return {
-    remaining,
-    total,
-    findings: capFindings(findings),
-    kept: keptFound,
-    scanned: { tables: units.length, columns: units.reduce((a, u) => a + u.columns.length, 0) },
-    notScanned: catalog.filter((t) => t.kind === 'foreign table').map((t) => t.label),
-  };
+  return verificationOf({ remaining, findings, kept: keptFound, scanned: units, notScanned: catalog.filter((t) => t.kind === 'foreign table').map((t) => t.label) });
 }
 
 /** Values holding an address at exactly `domain`, per table (a sandbox domain must not occur in the source). */
@@ -123,7 +112,7 @@ export async function countAddressesAt(pool: Pool, domain: string): Promise<Reco
 export async function addressColumns(pool: Pool, profile: SanitizationProfile, sandboxDomain: string): Promise<AddressColumn[]> {
   const sandbox = checkMailDomain(sandboxDomain);
   const pattern = foreignAddressPattern(sandbox);
-  const kept = keptColumns(profile);
+  const kept = keptColumns(profile, 'public');
   const out: AddressColumn[] = [];
   await inParallel(scannable(await readCatalog(pool)), PARALLEL_SCANS, async ({ table: t, columns }) => {
     const counts = await countPerColumn(pool, t, columns, pattern);
