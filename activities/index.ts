@@ -18,6 +18,7 @@ import { mailAndAppActivities } from './steps/mail-and-apps';
 import { profileCheckActivities } from './steps/profile-check';
 import { rollbackActivities } from './steps/rollback';
 import { tenantIdentityActivities } from './steps/tenant-identity';
+import { keptAlive } from './step-support';
 
 export interface ActivityDeps extends CrossSystemDeps {
   archives: Archives;
@@ -28,16 +29,16 @@ export interface ActivityDeps extends CrossSystemDeps {
 }
 
 export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> & BackupActivities & ProfileCheckActivities {
-  return {
+  return keptAlive({
     ...backupActivities(deps),
     ...profileCheckActivities(deps),
     checkRequest: checkRequestActivity(deps),
     enterRunningMode: enterRunningModeActivity(deps),
     ...databaseActivities(deps),
     ...platformActivities(deps),
-    ...archiveActivities({ archives: deps.archives, client: deps.client, concurrency: deps.archiveConcurrency }),
+    ...archiveActivities({ archives: deps.archives, concurrency: deps.archiveConcurrency }),
     ...tenantIdentityActivities(deps),
     ...mailAndAppActivities(deps),
     ...rollbackActivities(deps),
-  };
+  });
 }

@@ -4,11 +4,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
-import { stepProgressSignal } from '../workflows/messages';
 import type { TenantDatabases } from './database/engines';
 import type { TenantDatabase } from './database/port';
-import type { CloneFacts, StepInput } from '../workflows/step-contract';
+import type { CloneFacts, StepHeartbeat, StepInput } from '../workflows/step-contract';
 
 /** The engine of this clone's tenants (clones started before engines were facts are PostgreSQL). */
 export function dbFor(databases: TenantDatabases, input: StepInput): TenantDatabase {
@@ -24,23 +22,57 @@ export function need<K extends keyof CloneFacts>(input: StepInput, ...keys: K[])
   return input.facts as Pick<CloneFacts, K>;
 }
 
-interface Beat<C> {
-  percent: number;
-  detail: string;
+/**
+ * What a running step heartbeats. `percent` and `detail` are what `status`, `watch` and the Web
+ * UI's pending-activity panel show: the client reads them with `describe()`, so only the worker
+ * running the step writes them (progress is not a signal anyone could send).
+ */
+export interface Beat<C = unknown> extends StepHeartbeat {
   checkpoint?: C;
 }
 
-/** Minimum time between progress signals, so a fast loop does not flood workflow history. */
-const SIGNAL_EVERY_MS = 2000;
+/** The last beat of each running activity, resent by `keptAlive` while the step is quiet. */
+const lastBeat = new WeakMap<Context, unknown>();
+
+function beat(details: unknown): void {
+  const ctx = Context.current();
+  lastBeat.set(ctx, details);
+  ctx.heartbeat(details);
+}
+
+/** How often a step heartbeats while it has nothing new to say; well inside HEARTBEAT_TIMEOUT. */
+const KEEP_ALIVE_MS = 3000;
+
+/**
+ * Every activity heartbeats while it runs, quick ones too, so a worker lost mid-step is noticed
+ * at the heartbeat timeout (seconds) rather than at the step's start-to-close timeout (minutes).
+ * The beat resent is the step's last one, or on a retry the previous attempt's, so a checkpoint
+ * is never overwritten by a keep-alive.
+ */
+export function keptAlive<T extends object>(activities: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    if (typeof fn !== 'function') continue;
+    wrapped[name] = async (...args: unknown[]) => {
+      const ctx = Context.current();
+      const tick = () => ctx.heartbeat(lastBeat.has(ctx) ? lastBeat.get(ctx) : ctx.info.heartbeatDetails);
+      // No beat at once: the SDK sends a step's first heartbeat immediately and throttles the
+      // next, so the first one is left to the step's own report, which `status` then shows at once.
+      const timer = setInterval(tick, KEEP_ALIVE_MS);
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      } finally {
+        clearInterval(timer);
+      }
+    };
+  }
+  return wrapped as T;
+}
 
 export class StepReporter<C = unknown> {
-  private lastSignal = 0;
   private readonly ctx = Context.current();
 
-  constructor(
-    private readonly client: Client | null,
-    private readonly stepId: string,
-  ) {}
+  constructor(private readonly stepId: string) {}
 
   /** The checkpoint the previous attempt heartbeated, if this is a retry. */
   resumeFrom(): C | undefined {
@@ -58,14 +90,7 @@ export class StepReporter<C = unknown> {
   }
 
   report(percent: number, detail: string, checkpoint?: C): void {
-    this.ctx.heartbeat({ percent, detail, checkpoint } satisfies Beat<C>);
-    const now = Date.now();
-    const workflowId = this.ctx.info.workflowExecution?.workflowId;
-    if (!this.client || !workflowId || (now - this.lastSignal < SIGNAL_EVERY_MS && percent < 100)) return;
-    this.lastSignal = now;
-    const handle = this.client.workflow.getHandle(workflowId);
-    // Progress is advisory: a lost report must never fail the step.
-    handle.signal(stepProgressSignal, { stepId: this.stepId, percent, detail }).catch(() => undefined);
+    beat({ stepId: this.stepId, percent, detail, checkpoint } satisfies Beat<C>);
   }
 
   /** Poll `check` until it returns a value, heartbeating `detail` meanwhile; cancellable. */
@@ -79,16 +104,9 @@ export class StepReporter<C = unknown> {
   }
 }
 
-/** Runs `work`, heartbeating meanwhile: a scan of a whole database outlasts any quiet timeout. */
-export async function heartbeating<T>(detail: string, work: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  ctx.heartbeat({ detail });
-  const timer = setInterval(() => ctx.heartbeat({ detail }), 5000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
+/** Says what a step without percentages is doing (a whole-database scan), for `status`. */
+export function reportDetail(stepId: string, detail: string): void {
+  beat({ stepId, percent: null, detail } satisfies Beat);
 }
 
 /**

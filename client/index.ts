@@ -32,6 +32,7 @@ import {
 import { RequestError, cloneWorkflowId, normalizeRequest, type CloneRequest, type CloneRequestInput } from '../workflows/request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/search-attributes';
 import { randomUUID } from 'node:crypto';
+import { withLiveProgress } from './live-progress';
 import type { backupTenant, checkProfile, cloneTenant } from '../workflows';
 import { PROFILE_CHECK_REFUSED, type ProfileCheckReport } from '../workflows/profile-check';
 import { backupWorkflowId } from '../workflows/backup-tenant';
@@ -56,6 +57,22 @@ export class CloneNotFoundError extends Error {
 export class ServerUnreachableError extends Error {
   override name = 'ServerUnreachableError';
 }
+
+/** A request refused after the clone `progress` speaks of: it touched nothing. */
+export interface Refusal {
+  runId: string;
+  at: string | null;
+  message: string;
+}
+
+/** `progress` as `status` shows it: which run it is, and the refusals since. */
+export interface CloneStatus extends CloneProgress {
+  runId: string;
+  laterRefusals: Refusal[];
+}
+
+/** How far back `status` looks for the clone before a series of refusals. */
+const MAX_RUNS_LOOKED_AT = 50;
 
 export type FinalOutcome =
   | { outcome: 'done'; progress: CloneProgress }
@@ -206,32 +223,82 @@ export class TenantCloneClient {
     }
   }
 
-  /** The clone's progress; works on running and on closed clones (it needs a worker). */
-  async progress(target: string): Promise<CloneProgress> {
+  /**
+   * The clone's progress, the running step's percent and detail read from its heartbeat; works
+   * on running and on closed clones (it needs a worker). It speaks of the newest run that was not
+   * refused: a refusal touched nothing, so the clone before it still says what the target is.
+   * Refusals since then are listed in `laterRefusals`.
+   */
+  async progress(target: string): Promise<CloneStatus> {
+    const { handle, runId, laterRefusals, refused } = await this.currentRun(target);
+    let progress: CloneProgress;
     try {
-      return await this.handle(target).query(progressQuery);
+      progress = await handle.query(progressQuery);
     } catch (err) {
-      if (isNotFound(err)) throw new CloneNotFoundError(`no clone of ${target} was found`);
+      // Refused before it had any progress to show (a malformed request sent around the client).
+      if (refused) throw new CloneRefusedError(`no clone of ${target} has run since its last request was refused: ${refused.message}`);
       throw err;
     }
+    return { ...(await withLiveProgress(this.client, handle, progress)), runId, laterRefusals };
   }
 
+  /** The Temporal status of the run `progress` speaks of. */
   async workflowStatus(target: string): Promise<string> {
+    const { handle } = await this.currentRun(target);
+    return (await handle.describe()).status.name;
+  }
+
+  /** The newest run of the target's clone that was not refused, or the newest run if all were. */
+  private async currentRun(
+    target: string,
+  ): Promise<{ handle: WorkflowHandle<typeof cloneTenant>; runId: string; laterRefusals: Refusal[]; refused: Refusal | null }> {
+    const workflowId = cloneWorkflowId(target);
+    let latest;
     try {
-      return (await this.handle(target).describe()).status.name;
+      latest = await this.handle(target).describe();
+    } catch (err) {
+      if (isNotFound(err)) throw new CloneNotFoundError(`no clone of ${target} was found`);
+      throw err;
+    }
+    const at = (runId: string) => this.client.workflow.getHandle<typeof cloneTenant>(workflowId, runId);
+    const refusal = async (runId: string, status: string, closeTime: Date | undefined): Promise<Refusal | null> => {
+      if (status !== 'FAILED') return null;
+      const end = await this.runResult(at(runId));
+      return end.outcome === 'refused' ? { runId, at: closeTime?.toISOString() ?? null, message: end.message } : null;
+    };
+    const first = await refusal(latest.runId, latest.status.name, latest.closeTime);
+    if (!first) return { handle: at(latest.runId), runId: latest.runId, laterRefusals: [], refused: null };
+    const laterRefusals = [first];
+    const earlier = [];
+    for await (const wf of this.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      if (wf.runId !== latest.runId && wf.startTime < latest.startTime) earlier.push(wf);
+      if (earlier.length >= MAX_RUNS_LOOKED_AT) break;
+    }
+    earlier.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+    for (const wf of earlier) {
+      const r = await refusal(wf.runId, wf.status.name, wf.closeTime);
+      if (!r) return { handle: at(wf.runId), runId: wf.runId, laterRefusals, refused: null };
+      laterRefusals.push(r);
+    }
+    return { handle: at(latest.runId), runId: latest.runId, laterRefusals: laterRefusals.slice(1), refused: first };
+  }
+
+  /** Wait for the newest run of the target's clone to end (`runId`: that run instead). */
+  async result(target: string, runId?: string): Promise<FinalOutcome> {
+    try {
+      return await this.runResult(this.client.workflow.getHandle<typeof cloneTenant>(cloneWorkflowId(target), runId));
     } catch (err) {
       if (isNotFound(err)) throw new CloneNotFoundError(`no clone of ${target} was found`);
       throw err;
     }
   }
 
-  /** Wait for the clone to end. */
-  async result(target: string): Promise<FinalOutcome> {
+  private async runResult(handle: WorkflowHandle<typeof cloneTenant>): Promise<FinalOutcome> {
     try {
-      const r = await this.handle(target).result();
+      const r = await handle.result();
       return { outcome: 'done', progress: r.progress };
     } catch (err) {
-      if (isNotFound(err)) throw new CloneNotFoundError(`no clone of ${target} was found`);
+      if (isNotFound(err)) throw err;
       return describeFailure(err);
     }
   }

@@ -5,7 +5,6 @@
  */
 import { ApplicationFailure, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { stepProgressSignal } from './messages';
-import { progressReport } from './message-checks';
 import { RequestError, checkTenantId } from './request';
 import type { BackupRef } from './step-contract';
 
@@ -41,15 +40,12 @@ export async function backupTenant(request: BackupRequest): Promise<BackupRef> {
   const takenAt = new Date().toISOString();
   const backupId = `${tenant}-${takenAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${workflowInfo().runId.slice(0, 8)}`;
   setCurrentDetails(`Backing up **${tenant}** as \`${backupId}\``);
-  setHandler(stepProgressSignal, (payload) => {
-    // Anyone can signal: a payload that is not a progress report is ignored, never thrown on.
-    const report = progressReport(payload);
-    if (report) setCurrentDetails(`Backing up **${tenant}** as \`${backupId}\`: ${Math.round(report.percent)}% — ${report.detail}`);
-  });
+  // Progress is the dump activity's heartbeat; the signal older workers sent is ignored.
+  setHandler(stepProgressSignal, () => undefined);
 
   const { dumpTenantDatabase } = proxyActivities<BackupActivities>({
     startToCloseTimeout: '12 hours',
-    heartbeatTimeout: '30s',
+    heartbeatTimeout: '20s',
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 10, nonRetryableErrorTypes: ['BackupRefused'] },
     summary: `dump ${tenant} into its backup archive`,
   });

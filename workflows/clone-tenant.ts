@@ -40,25 +40,33 @@ import {
 import { PLANS, checkPlanOrder, skipReason, type ActivityName, type CompensationName, type Plan, type PlanStep, type StepClass } from './plans';
 import { RequestError, cloneWorkflowId, durationMs, normalizeRequest, type CloneRequest, type CloneRequestInput } from './request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from './search-attributes';
-import { badEmptyPayload, badReasonPayload, progressReport, reasonFromSignal } from './message-checks';
+import { badEmptyPayload, badReasonPayload, reasonFromSignal } from './message-checks';
 import type { CloneFacts, StepActivity, StepInput, StepOutput, TargetBefore } from './step-contract';
 
 const NON_RETRYABLE = [CLONE_REFUSED, VERIFICATION_FAILED];
 
-/** Per-class timeouts and retries. Long steps heartbeat, so a lost worker is noticed in 30 s. */
+/**
+ * Every activity heartbeats every few seconds while it runs (activities/step-support.ts), so a
+ * lost worker is noticed at this timeout whatever the step, quick ones included, instead of at
+ * the step's start-to-close timeout.
+ */
+const HEARTBEAT_TIMEOUT = '20s';
+
+/** Per-class timeouts and retries. */
 const OPTIONS: Record<StepClass, ActivityOptions> = {
   quick: {
     startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
   },
   wait: {
     startToCloseTimeout: '1 hour',
-    heartbeatTimeout: '30s',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
   },
   long: {
     startToCloseTimeout: '12 hours',
-    heartbeatTimeout: '30s',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
   },
 };
@@ -69,7 +77,7 @@ const OPTIONS: Record<StepClass, ActivityOptions> = {
  */
 const ROLLBACK_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 15 },
 };
 
@@ -185,19 +193,9 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
   setHandler(skipOptionalDocumentsUpdate, () => skip(), { validator: (payload: unknown) => refuseBad('skipOptionalDocumentsNow', badEmptyPayload(payload)) });
   setHandler(cancelUpdate, (payload: unknown) => stop('cancel', reasonFromSignal(payload)), { validator: (payload: unknown) => refuseBad('cancelClone', badReasonPayload(payload)) });
   setHandler(rollbackUpdate, (payload: unknown) => stop('rollback', reasonFromSignal(payload)), { validator: (payload: unknown) => refuseBad('rollbackClone', badReasonPayload(payload)) });
-  setHandler(stepProgressSignal, (payload) => {
-    const report = progressReport(payload);
-    if (!report) {
-      log.warn('ignored a malformed stepProgress signal');
-      return;
-    }
-    const st = steps.find((x) => x.id === report.stepId);
-    // A late report from an attempt that already ended must not reopen its step.
-    if (!st || st.status !== 'running') return;
-    st.percent = report.percent;
-    st.detail = report.detail;
-    showDetails();
-  });
+  // Progress is read from the running step's heartbeat (the client's `describe()`), never from
+  // a message: this signal came from workers before that, and is now accepted and ignored.
+  setHandler(stepProgressSignal, () => undefined);
 
   upsertSearchAttributes([
     { key: CloneSource, value: request.source },

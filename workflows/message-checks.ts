@@ -40,14 +40,18 @@ export function badEmptyPayload(payload: unknown): string | null {
   return `this update takes no payload, got ${describe(payload)}`;
 }
 
-/** A step progress report, or null when the payload is not one (it is then ignored). */
-export function progressReport(payload: unknown): { stepId: string; percent: number; detail: string } | null {
+/**
+ * A step's heartbeated progress, or null when the details are not one. Heartbeat details are
+ * written by the worker, but a namespace client can record heartbeats too, so they are read
+ * with the same care as any payload.
+ */
+export function progressReport(payload: unknown): { stepId: string; percent: number | null; detail: string } | null {
   if (!isRecord(payload)) return null;
   const { stepId, percent, detail } = payload;
   if (typeof stepId !== 'string' || stepId.length === 0 || stepId.length > MAX_STEP_ID) return null;
-  if (typeof percent !== 'number' || !Number.isFinite(percent)) return null;
+  if (percent !== null && (typeof percent !== 'number' || !Number.isFinite(percent))) return null;
   if (typeof detail !== 'string') return null;
-  return { stepId, percent: Math.max(0, Math.min(100, percent)), detail: detail.slice(0, MAX_DETAIL) };
+  return { stepId, percent: percent === null ? null : Math.max(0, Math.min(100, percent)), detail: detail.slice(0, MAX_DETAIL) };
 }
 
 function describe(v: unknown): string {

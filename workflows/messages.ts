@@ -1,6 +1,5 @@
 /**
- * The clone workflow's messages, defined once and imported by the workflow, the activities
- * (progress reports) and the client.
+ * The clone workflow's messages, defined once and imported by the workflow and the client.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PlanId } from './request';
@@ -13,7 +12,7 @@ export interface StepProgress {
   status: StepStatus;
   startedAt: string | null;
   endedAt: string | null;
-  /** Running step: last reported percent (0-100) and detail; ended step: its outcome note. */
+  /** Running step: its last heartbeated percent (0-100) and detail (the client fills them in); ended step: its outcome note. */
   percent: number | null;
   detail: string | null;
 }
@@ -40,13 +39,6 @@ export interface CloneResult {
   progress: CloneProgress;
 }
 
-/** Sent by a long activity so `progress` and the Web UI show how far it is. */
-export interface StepProgressReport {
-  stepId: string;
-  percent: number;
-  detail: string;
-}
-
 /*
  * Signals carry `unknown`: anyone with namespace access can send any payload, and the handlers
  * read it through message-checks.ts, never trusting its shape. The updates below do the same
@@ -56,6 +48,7 @@ export const skipOptionalDocumentsSignal = defineSignal<[unknown?]>('skipOptiona
 export const cancelSignal = defineSignal<[unknown?]>('cancel');
 /** Undo a finished clone while its old database is still retained. */
 export const rollbackSignal = defineSignal<[unknown?]>('rollback');
+/** Older workers reported progress with this signal; it is now ignored (progress is heartbeated). */
 export const stepProgressSignal = defineSignal<[unknown?]>('stepProgress');
 
 /** What an update reports back: whether it changed anything, and why not. */

@@ -83,3 +83,13 @@ export interface StepOutput {
 }
 
 export type StepActivity = (input: StepInput) => Promise<StepOutput>;
+
+/**
+ * What a running step heartbeats besides its checkpoint, read back by the client with
+ * `describe()` for `status` and `watch`. Null percent: the step cannot say how far it is.
+ */
+export interface StepHeartbeat {
+  stepId: string;
+  percent: number | null;
+  detail: string;
+}

@@ -2,14 +2,12 @@
  * Step activities that copy archives. Each heartbeats its checkpoint, so a retry (or a new
  * worker after a crash) continues after the last blob known done instead of starting over.
  */
-import type { Client } from '@temporalio/client';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import { StepReporter } from '../step-support';
 import type { ArchiveKind, ArchiveSystem, Archives, CopyCheckpoint } from './port';
 
 export interface ArchiveDeps {
   archives: Archives;
-  client: Client | null;
   concurrency: number;
 }
 
@@ -20,10 +18,10 @@ interface ModulesCheckpoint {
   copied: number;
 }
 
-export function archiveActivities({ archives, client, concurrency }: ArchiveDeps) {
+export function archiveActivities({ archives, concurrency }: ArchiveDeps) {
   const syncAll = async (input: StepInput, system: ArchiveSystem, kind: ArchiveKind): Promise<StepOutput> => {
     const { source, target } = input.request;
-    const reporter = new StepReporter<CopyCheckpoint>(client, input.stepId);
+    const reporter = new StepReporter<CopyCheckpoint>(input.stepId);
     const r = await archives.sync(
       { system, tenant: source, kind },
       { system, tenant: target, kind },
@@ -39,7 +37,7 @@ export function archiveActivities({ archives, client, concurrency }: ArchiveDeps
 
   const syncModules = async (input: StepInput, system: ArchiveSystem): Promise<StepOutput> => {
     const { source, target, attachmentModules } = input.request;
-    const reporter = new StepReporter<ModulesCheckpoint>(client, input.stepId);
+    const reporter = new StepReporter<ModulesCheckpoint>(input.stepId);
     const start = reporter.resumeFrom() ?? { module: 0, copied: 0 };
     let copied = start.copied;
     for (let i = start.module; i < attachmentModules.length; i++) {

@@ -2,7 +2,7 @@ import type { ArchiveKind, ArchiveLocation, ArchiveSystem } from './port';
 
 const SYSTEMS: readonly ArchiveSystem[] = ['azure', 'soarc'];
 // A record, so adding a kind to the port without listing it here fails to compile.
-const KIND_SET: Record<ArchiveKind, true> = { templates: true, documents: true, attachments: true, backups: true };
+const KIND_SET: Record<ArchiveKind, true> = { templates: true, documents: true, attachments: true, backups: true, outbox: true };
 const KINDS = Object.keys(KIND_SET) as ArchiveKind[];
 
 // Azure's rule: 3-63 chars, lower-case letters, digits and single (not leading/trailing) hyphens.

@@ -5,7 +5,8 @@
  * attachments are prefixed by module (`service/…`, `sale/…`).
  */
 export type ArchiveSystem = 'azure' | 'soarc';
-export type ArchiveKind = 'templates' | 'documents' | 'attachments' | 'backups';
+/** `backups` (dumps and their catalogue) and `outbox` (what clones have sent: sent-marks.ts) are the tool's own. */
+export type ArchiveKind = 'templates' | 'documents' | 'attachments' | 'backups' | 'outbox';
 
 export interface ArchiveLocation {
   system: ArchiveSystem;

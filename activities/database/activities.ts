@@ -3,7 +3,6 @@
  * crash finds the work done (or half done) and ends in the same state.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
 import { VERIFICATION_FAILED } from '../../workflows/messages';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import { StepReporter, dbFor, need } from '../step-support';
@@ -14,7 +13,6 @@ import type { SanitizationProfile } from './profile';
 export interface DatabaseDeps {
   databases: TenantDatabases;
   profile: SanitizationProfile;
-  client: Client | null;
   queryRole: string;
   copyJobs: number;
 }
@@ -36,7 +34,7 @@ export function verifiedNote(check: ScrubVerification, domain: string): string {
   return parts.join('; ');
 }
 
-export function databaseActivities({ databases, profile, client, queryRole, copyJobs }: DatabaseDeps) {
+export function databaseActivities({ databases, profile, queryRole, copyJobs }: DatabaseDeps) {
   return {
     async setAsideDatabase(input: StepInput): Promise<StepOutput> {
       const db = dbFor(databases, input);
@@ -66,7 +64,7 @@ export function databaseActivities({ databases, profile, client, queryRole, copy
     async copyDatabase(input: StepInput): Promise<StepOutput> {
       const db = dbFor(databases, input);
       const { sourceDatabase, targetDatabase } = need(input, 'sourceDatabase', 'targetDatabase');
-      const reporter = new StepReporter(client, input.stepId);
+      const reporter = new StepReporter(input.stepId);
       reporter.report(0, `copying ${sourceDatabase} to ${targetDatabase}`);
       const r = await db.copyDatabase(sourceDatabase, targetDatabase, {
         jobs: copyJobs,
@@ -108,7 +106,7 @@ export function databaseActivities({ databases, profile, client, queryRole, copy
       const db = dbFor(databases, input);
       const { targetDatabase } = need(input, 'targetDatabase');
       const domain = input.request.mailDomain;
-      const reporter = new StepReporter<ScrubCheckpoint>(client, input.stepId);
+      const reporter = new StepReporter<ScrubCheckpoint>(input.stepId);
       const from = reporter.resumeFrom();
       const done = await db.scrubEmails(targetDatabase, profile, {
         sandboxDomain: domain,

@@ -15,6 +15,7 @@ export interface SmtpMailerConfig {
 // Deliberately plain: one address, no display name, no whitespace or angle brackets.
 const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+$/;
 const TIMEOUT_MS = 10_000;
+const MESSAGE_ID = /^[^\s<>@]+@[^\s<>@]+$/;
 
 function checkConfig(config: SmtpMailerConfig): void {
   if (config === null || typeof config !== 'object') throw new Error('SmtpMailer: config is required');
@@ -62,8 +63,15 @@ export class SmtpMailer implements Mailer {
       throw new Error(`SmtpMailer: invalid subject ${JSON.stringify(mail.subject)} (one line of text)`);
     }
     if (typeof mail.text !== 'string') throw new Error(`SmtpMailer: mail text to '${mail.to}' must be a string`);
+    if (mail.messageId !== undefined && !MESSAGE_ID.test(mail.messageId)) throw new Error(`SmtpMailer: invalid Message-ID ${JSON.stringify(mail.messageId)} (left@right, no spaces or angle brackets)`);
     try {
-      const info = await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text });
+      const info = await this.transport.sendMail({
+        from: this.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        ...(mail.messageId ? { messageId: `<${mail.messageId}>` } : {}),
+      });
       return { messageId: String(info.messageId) };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,4 @@
 /** Step activities that only talk to the platform services (directory, hosting, mail service). */
-import type { Client } from '@temporalio/client';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import { StepReporter, need } from '../step-support';
 import type { Directory, Hosting, MailService } from './port';
@@ -9,17 +8,16 @@ export interface PlatformDeps {
   directory: Directory;
   hosting: Hosting;
   mailService: MailService;
-  client: Client | null;
   pollIntervalMs: number;
 }
 
-export function platformActivities({ directory, hosting, mailService, client, pollIntervalMs }: PlatformDeps) {
-  const waitForOperations = hostingSettled(hosting, client, pollIntervalMs);
+export function platformActivities({ directory, hosting, mailService, pollIntervalMs }: PlatformDeps) {
+  const waitForOperations = hostingSettled(hosting, pollIntervalMs);
 
   return {
     async enterMaintenance(input: StepInput): Promise<StepOutput> {
       const target = input.request.target;
-      await new StepReporter(client, input.stepId).waitFor(pollIntervalMs, async () => {
+      await new StepReporter(input.stepId).waitFor(pollIntervalMs, async () => {
         const st = await hosting.getState(target);
         return st.runningTasks === 0 ? { done: true } : { detail: `waiting for ${st.runningTasks} running tasks of ${target}` };
       });
@@ -31,7 +29,7 @@ export function platformActivities({ directory, hosting, mailService, client, po
     async waitCustomerTasks(input: StepInput): Promise<StepOutput> {
       const target = input.request.target;
       const last = (await hosting.getState(target)).lastQueuedTask;
-      await new StepReporter(client, input.stepId).waitFor(pollIntervalMs, async () => {
+      await new StepReporter(input.stepId).waitFor(pollIntervalMs, async () => {
         const st = await hosting.getState(target);
         return st.lastFinishedTask >= last ? { done: true } : { detail: `waiting for task ${last} (last finished: ${st.lastFinishedTask})` };
       });

@@ -47,7 +47,7 @@ export function backupActivities({ databases, directory, archives, client, taskQ
       if (!tenant) throw ApplicationFailure.nonRetryable(`tenant ${input.tenant} is unknown to the directory`, 'BackupRefused');
       if (!databases.has(tenant.database.engine)) throw ApplicationFailure.nonRetryable(`${input.tenant} lives on ${tenant.database.engine}, which this worker has no server for`, 'BackupRefused');
       const db = databases.for(tenant.database.engine);
-      const reporter = new StepReporter(client, input.stepId);
+      const reporter = new StepReporter(input.stepId);
       const at = backupsOf(input.tenant);
       const ref: BackupRef = {
         id: input.backupId,
@@ -90,7 +90,7 @@ export function backupActivities({ databases, directory, archives, client, taskQ
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         staticSummary: `Backup of ${source}`,
       });
-      const reporter = new StepReporter(client, input.stepId);
+      const reporter = new StepReporter(input.stepId);
       const result = handle.result();
       for (;;) {
         const done = await Promise.race([result.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
@@ -110,7 +110,7 @@ export function backupActivities({ databases, directory, archives, client, taskQ
       const entry = await archives.getText(at, backup.catalogueBlob);
       if (entry === null) throw ApplicationFailure.nonRetryable(`backup ${backup.id} is not in the catalogue of ${backup.tenant}`, 'BackupMissing');
       const { dumpBlob } = JSON.parse(entry) as BackupRef;
-      const reporter = new StepReporter(client, input.stepId);
+      const reporter = new StepReporter(input.stepId);
       return withTempDir(async (dir) => {
         const file = path.join(dir, 'dump');
         await archives.downloadFile(at, dumpBlob, file, {

@@ -7,7 +7,7 @@ import { sandboxDomainRefusal } from '../../workflows/sandbox-domains';
 import { CLONE_REFUSED } from '../../workflows/messages';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import type { CrossSystemDeps } from './deps';
-import { domainInUse, heartbeating } from '../step-support';
+import { domainInUse, reportDetail } from '../step-support';
 
 const refuse = (message: string) => ApplicationFailure.create({ type: CLONE_REFUSED, message, nonRetryable: true });
 
@@ -47,7 +47,8 @@ export function checkRequestActivity({ databases, directory, hosting, mailServic
     }
     // Last, being the slowest: a sandbox domain already used by real addresses in the source
     // would make rewritten and real addresses indistinguishable in the copy.
-    const inUse = domainInUse(source, mailDomain, await heartbeating(`looking for addresses at ${mailDomain} in ${src.database.name}`, () => db.countAddressesAt(src.database.name, mailDomain)));
+    reportDetail(input.stepId, `looking for addresses at ${mailDomain} in ${src.database.name}`);
+    const inUse = domainInUse(source, mailDomain, await db.countAddressesAt(src.database.name, mailDomain));
     if (inUse) throw refuse(`${inUse}: the copy could not tell rewritten addresses from real ones; choose another sandbox domain, e.g. ${target}.invalid`);
     const [srcHosting, tgtHosting, routes, mailboxes, users, hadDatabase] = await Promise.all([
       hosting.getState(source),

@@ -13,6 +13,7 @@ export interface CrossSystemDeps {
   mailService: MailService;
   partnerApps: PartnerApps;
   mailer: Mailer;
+  /** Starts (or joins) the source's backup workflow from `backup-source`. */
   client: Client | null;
   webhookSecret: string;
   /** Domains a clone may rewrite addresses into (SANDBOX_MAIL_DOMAINS). */

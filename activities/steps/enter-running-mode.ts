@@ -9,7 +9,7 @@ import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import { StepReporter, dbFor, need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
 
-export function enterRunningModeActivity({ databases, profile, hosting, client, pollIntervalMs }: CrossSystemDeps) {
+export function enterRunningModeActivity({ databases, profile, hosting, pollIntervalMs }: CrossSystemDeps) {
   return async function enterRunningMode(input: StepInput): Promise<StepOutput> {
     const db = dbFor(databases, input);
     const { targetDatabase } = need(input, 'targetDatabase');
@@ -31,7 +31,7 @@ export function enterRunningModeActivity({ databases, profile, hosting, client, 
       });
     }
     await hosting.setMode(target, 'running');
-    await new StepReporter(client, input.stepId).waitFor(pollIntervalMs, async () => {
+    await new StepReporter(input.stepId).waitFor(pollIntervalMs, async () => {
       const st = await hosting.getState(target);
       return st.mode === 'running' && st.pendingOperations === 0 ? { done: true } : { detail: 'waiting for the hosting layer to open the tenant' };
     });

@@ -4,9 +4,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import { postSignedWebhook, WebhookRejectedError } from '../platform/webhook';
 import { dbFor, need } from '../step-support';
+import type { Archives } from '../archive/port';
 import type { CrossSystemDeps } from './deps';
+import { SentMarks } from './sent-marks';
 
-export function mailAndAppActivities({ databases, mailService, partnerApps, mailer, webhookSecret }: CrossSystemDeps) {
+export function mailAndAppActivities({ databases, mailService, partnerApps, mailer, webhookSecret, archives }: CrossSystemDeps & { archives: Archives }) {
   return {
     async provisionMail(input: StepInput): Promise<StepOutput> {
       const db = dbFor(databases, input);
@@ -15,18 +17,21 @@ export function mailAndAppActivities({ databases, mailService, partnerApps, mail
       const before = await mailService.listMailboxes(target);
       await mailService.replaceMailboxes(target, testMailbox);
       await db.replaceMailboxes(targetDatabase, testMailbox);
-      // A retry that finds the mailbox already alone has sent the welcome mail: do not send twice.
-      const alreadyProvisioned = before.length === 1 && before[0] === testMailbox;
-      if (!alreadyProvisioned) {
-        await mailer.send({
-          to: testMailbox,
-          subject: `Welcome to ${target}, a copy of ${source}`,
-          text:
-            `This is the only mailbox of ${target}. Every e-mail address in this copy of ${source} ` +
-            `has been rewritten to @${input.request.mailDomain}, so mail sent from it reaches no real person.`,
-        });
-      }
-      return { note: `${before.length} mailboxes replaced by ${testMailbox}${alreadyProvisioned ? ' (welcome mail sent earlier)' : '; welcome mail sent'}` };
+      // Whether the welcome mail went out is its mark's to say, not the mailbox's: a crash
+      // between provisioning and sending must still end with the mail sent.
+      const sent = await new SentMarks(archives, input.stepId).once(`welcome:${testMailbox}`, (messageId) =>
+        mailer
+          .send({
+            to: testMailbox,
+            subject: `Welcome to ${target}, a copy of ${source}`,
+            text:
+              `This is the only mailbox of ${target}. Every e-mail address in this copy of ${source} ` +
+              `has been rewritten to @${input.request.mailDomain}, so mail sent from it reaches no real person.`,
+            messageId,
+          })
+          .then(() => undefined),
+      );
+      return { note: `${before.length} mailboxes replaced by ${testMailbox}; welcome mail ${sent ? 'sent' : 'sent by an earlier attempt'}` };
     },
 
     async notifyApps(input: StepInput): Promise<StepOutput> {
@@ -37,7 +42,9 @@ export function mailAndAppActivities({ databases, mailService, partnerApps, mail
       if (auths.length === 0) return { note: 'no apps are authorized on the target' };
       const run = Context.current().info.workflowExecution;
       const cloneRun = run ? `${run.workflowId}/${run.runId}` : 'outside-a-workflow';
+      const marks = new SentMarks(archives, input.stepId);
       const notified: string[] = [];
+      const earlier: string[] = [];
       const unknown: string[] = [];
       for (const auth of auths) {
         const app = await partnerApps.getApp(auth.appId);
@@ -47,17 +54,23 @@ export function mailAndAppActivities({ databases, mailService, partnerApps, mail
         }
         // eventId is stable across retries so an app can drop a duplicate delivery.
         const event = { event: 'BackupRestored', eventId: `${cloneRun}/${auth.appId}`, tenant: target, source, state: 'BackupRestored' };
-        try {
-          await postSignedWebhook(app.webhookUrl, event, webhookSecret);
-        } catch (err) {
-          if (err instanceof WebhookRejectedError && err.permanent) {
-            throw ApplicationFailure.nonRetryable(`${app.name} rejected the BackupRestored notification: ${err.message}`, 'WebhookRejected');
+        // An attempt retried (after a crash, or an app failing further on) skips the apps already told.
+        const sent = await marks.once(`webhook:${auth.appId}`, async () => {
+          try {
+            await postSignedWebhook(app.webhookUrl, event, webhookSecret);
+          } catch (err) {
+            if (err instanceof WebhookRejectedError && err.permanent) {
+              throw ApplicationFailure.nonRetryable(`${app.name} rejected the BackupRestored notification: ${err.message}`, 'WebhookRejected');
+            }
+            throw err;
           }
-          throw err;
-        }
-        notified.push(app.name);
+        });
+        (sent ? notified : earlier).push(app.name);
       }
-      return { note: `notified ${notified.join(', ') || 'no app'}${unknown.length ? `; unknown to the app registry: ${unknown.join(', ')}` : ''}` };
+      const parts = [`notified ${notified.join(', ') || 'no app'}`];
+      if (earlier.length) parts.push(`notified by an earlier attempt: ${earlier.join(', ')}`);
+      if (unknown.length) parts.push(`unknown to the app registry: ${unknown.join(', ')}`);
+      return { note: parts.join('; ') };
     },
 
     async notifyRequester(input: StepInput): Promise<StepOutput> {
@@ -72,8 +85,10 @@ export function mailAndAppActivities({ databases, mailService, partnerApps, mail
         '',
         ...(ending?.steps ?? []).map((st) => `${st.status.padEnd(12)} ${st.id}`),
       ];
-      await mailer.send({ to, subject: `Clone ${source} → ${target}: ${outcome}`, text: lines.join('\n') });
-      return { note: `told ${to}` };
+      const sent = await new SentMarks(archives, input.stepId).once(`requester:${to}`, (messageId) =>
+        mailer.send({ to, subject: `Clone ${source} → ${target}: ${outcome}`, text: lines.join('\n'), messageId }).then(() => undefined),
+      );
+      return { note: sent ? `told ${to}` : `${to} was told by an earlier attempt` };
     },
   };
 }

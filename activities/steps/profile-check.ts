@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PROFILE_CHECK_REFUSED, type ProfileCheckActivities } from '../../workflows/profile-check';
 import { isDomainName, sandboxDomainRefusal } from '../../workflows/sandbox-domains';
 import type { CrossSystemDeps } from './deps';
-import { domainInUse, heartbeating } from '../step-support';
+import { domainInUse, reportDetail } from '../step-support';
 
 export function profileCheckActivities({ databases, directory, profile, sandboxDomains }: CrossSystemDeps): ProfileCheckActivities {
   return {
@@ -25,9 +25,8 @@ export function profileCheckActivities({ databases, directory, profile, sandboxD
       if (domainProblem) problems.push(domainProblem);
       // Columns are read against a well-formed domain even when this one is refused, so the report is whole.
       const scanDomain = isDomainName(mailDomain) ? mailDomain : 'mailinator.com';
-      const [missing, columns, atDomain] = await heartbeating(`reading ${name} for addresses`, () =>
-        Promise.all([db.missingProfileNames(name, profile), db.addressColumns(name, profile, scanDomain), db.countAddressesAt(name, scanDomain)]),
-      );
+      reportDetail('profile-check', `reading ${name} for addresses`);
+      const [missing, columns, atDomain] = await Promise.all([db.missingProfileNames(name, profile), db.addressColumns(name, profile, scanDomain), db.countAddressesAt(name, scanDomain)]);
       if (missing.length) problems.push(`the profile names what ${name} does not have: ${missing.join(', ')}`);
       const inUse = domainInUse(tenant, mailDomain, atDomain);
       if (inUse) problems.push(inUse);

@@ -14,8 +14,8 @@ function beforeOf(input: StepInput): TargetBefore {
   return input.before;
 }
 
-export function rollbackActivities({ databases, directory, hosting, mailService, client, pollIntervalMs }: CrossSystemDeps) {
-  const settle = hostingSettled(hosting, client, pollIntervalMs);
+export function rollbackActivities({ databases, directory, hosting, mailService, pollIntervalMs }: CrossSystemDeps) {
+  const settle = hostingSettled(hosting, pollIntervalMs);
 
   return {
     /** Drop the new database and rename the old one back (or just drop it, if there was none). */

@@ -24,10 +24,12 @@ export function renderStep(st: StepProgress, index: number, total: number): stri
   return `${MARK[st.status]} ${String(index + 1).padStart(2)}/${total} ${st.id.padEnd(28)} ${st.status.padEnd(9)}${duration(st).padStart(7)}${pct}${detail}`;
 }
 
-export function renderProgress(p: CloneProgress): string {
+export function renderProgress(p: CloneProgress & { laterRefusals?: { at: string | null; message: string }[] }): string {
   const head = `Clone ${p.source} → ${p.target} (${p.plan}): ${p.outcome}`;
   const lines = p.steps.map((st, i) => renderStep(st, i, p.steps.length));
-  return [head, ...lines, ...(p.message ? ['', p.message] : [])].join('\n');
+  // A refusal touched nothing, so the clone above is still the target's state; the user is told why a later request did not run.
+  const refusals = (p.laterRefusals ?? []).map((r) => `refused later${r.at ? ` (${r.at})` : ''}, nothing touched: ${r.message}`);
+  return [head, ...lines, ...(p.message ? ['', p.message] : []), ...(refusals.length ? ['', ...refusals] : [])].join('\n');
 }
 
 const COVERAGE: Record<ProfileCheckReport['columns'][number]['coverage'], string> = {

@@ -1,13 +1,12 @@
 /** Live progress in the terminal: one line per step change, the running step's percent as it moves. */
-import type { FinalOutcome, TenantCloneClient } from '..';
-import type { CloneProgress } from '../../workflows/messages';
+import type { CloneStatus, FinalOutcome, TenantCloneClient } from '..';
 import { renderProgress, renderStep } from './render';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function watchClone(c: TenantCloneClient, target: string, out: (line: string) => void = console.log): Promise<FinalOutcome> {
   const seen = new Map<string, string>();
-  let last: CloneProgress | null = null;
+  let last: CloneStatus | null = null;
   for (;;) {
     const status = await c.workflowStatus(target);
     const p = await c.progress(target).catch(() => last);
@@ -25,7 +24,8 @@ export async function watchClone(c: TenantCloneClient, target: string, out: (lin
     if (status !== 'RUNNING') break;
     await sleep(500);
   }
-  const end = await c.result(target);
+  // The run watched, not a refusal that may have come since.
+  const end = await c.result(target, last?.runId);
   const final = await c.progress(target).catch(() => last);
   if (final) out(`\n${renderProgress(final)}`);
   else if (end.outcome !== 'done') out(end.message);

@@ -4,7 +4,6 @@
  * clone completes correctly, and the step's own accounting shows how little was done twice.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,19 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import { DEFAULT_PROFILE_PATH } from '../../activities/database/profile';
 import { DEMO } from '../../stack/seed/demo-world';
 import { startCloneStack, type CloneStack } from '../support/clone-stack';
+import { killed } from '../support/kill';
 import { waitForStep } from '../support/progress';
 
 const TARGET_DB = 'tenant_acme_sandbox';
 const BATCH = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 /** Wait until the running step has reported at least `percent`. */
 async function waitForPercent(stack: CloneStack, stepId: string, percent: number): Promise<void> {

@@ -43,24 +43,69 @@ describe('hostile callers', { timeout: 15 * 60_000 }, () => {
     return cause instanceof ApplicationFailure && cause.type === CLONE_REFUSED && message.test(cause.message);
   };
 
-  test('a second clone of the same target under another workflow id is refused; the first is untouched', async () => {
-    await stack.reseed({ persons: 2_000, taskDurationMs: 1500 });
+  test('a second clone of the same target under another workflow id is refused, forged progress shows nowhere; the first is untouched', async () => {
+    await stack.reseed({ persons: 2_000, taskDurationMs: 100 });
+    // Hold the first clone where the target is still as it was: enter-maintenance waits for
+    // this task, so the target's database, hosting mode and scheduled tasks are stable meanwhile.
+    await stack.admin.queueTask(DEMO.target, 20_000);
     await stack.client.start({ source: DEMO.source, target: DEMO.target });
-    await waitForStep(stack, 'enter-maintenance', ['running']);
-    const mode = (await stack.admin.state(DEMO.target)).hosting.mode;
-    const before = await stack.db.checksum(TARGET_DB);
+    for (;;) {
+      const st = (await waitForStep(stack, 'enter-maintenance', ['running'])).steps.find((x) => x.id === 'enter-maintenance');
+      if (st?.detail?.startsWith('waiting for')) break;
+    }
+    const sample = async () => ({ db: await stack.db.checksum(TARGET_DB), mode: (await stack.admin.state(DEMO.target)).hosting.mode });
+    const before = await sample();
     for (const input of [{ source: 'acme', target: 'acme-sandbox' }, { source: 'acme', target: 'acme-sandbox', evil: 'x' }]) {
       const second = await stack.client.client.workflow.start('cloneTenant', { args: [input], taskQueue: stack.config.TASK_QUEUE, workflowId: `clone-x-${Object.keys(input).length}` });
       await assert.rejects(second.result(), refusedWith(/must run as workflow clone-acme-sandbox|unknown field "evil"/));
-      // The refusal came before anything: the target is as the first clone has it, and its
-      // history shows no activity at all.
+      // The refusal came before anything: its history shows no activity at all, and the target
+      // is as it was.
       const history = await second.fetchHistory();
       assert.equal((history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
-      assert.deepEqual(await stack.db.checksum(TARGET_DB), before);
-      assert.equal((await stack.admin.state(DEMO.target)).hosting.mode, mode);
+      assert.deepEqual(await sample(), before);
     }
+    // Progress comes from the running step's heartbeat: a forged report shows nowhere.
+    const status = async () => {
+      const r = await cli('status', DEMO.target, '--json');
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const shown = await status();
+    const h = stack.client.handle(DEMO.target);
+    for (const stepId of ['enter-maintenance', 'drop-set-aside-database', 'scrub-emails']) {
+      await h.signal('stepProgress', { stepId, percent: 99, detail: `FORGED ${stepId}: kept until 2999-01-01` });
+    }
+    assert.deepEqual(await status(), shown);
+    assert.equal((await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails?.includes('FORGED'), false);
+    // The samples prove something only if the first clone was still held while they were taken.
+    const held = await stack.client.progress(DEMO.target);
+    assert.equal(held.steps.find((st) => st.id === 'enter-maintenance')?.status, 'running', 'the hold ended before the samples were taken');
     const end = await stack.client.result(DEMO.target);
     assert.equal(end.outcome, 'done', JSON.stringify(end));
+  });
+
+  test('after a refused request, status still shows the last clone that ran, and names the refusals', async () => {
+    await stack.reseed({ taskDurationMs: 100 });
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+    assert.equal((await stack.client.result(DEMO.target)).outcome, 'done');
+    const last = await stack.client.progress(DEMO.target);
+    // Refused by check-request (the source is unknown) and, sent around the client, by the workflow itself.
+    const refused = await cli('start', 'nosuch', DEMO.target);
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+    const raw = await stack.client.client.workflow.start('cloneTenant', { args: [{ source: 'acme', target: 'acme-sandbox', evil: 1 }], taskQueue: stack.config.TASK_QUEUE, workflowId: 'clone-acme-sandbox' });
+    await assert.rejects(raw.result(), refusedWith(/unknown field "evil"/));
+    const r = await cli('status', DEMO.target, '--json');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const shown = JSON.parse(r.stdout) as { runId: string; outcome: string; laterRefusals: { message: string }[] };
+    assert.equal(shown.runId, last.runId);
+    assert.equal(shown.outcome, 'done');
+    assert.deepEqual(shown.laterRefusals.map((x) => x.message.match(/nosuch|unknown field "evil"/)?.[0]), ['unknown field "evil"', 'nosuch']);
+    const text = await cli('status', DEMO.target);
+    assert.match(text.stdout, /refused later .*nothing touched: .*unknown field "evil"/);
+    // `list` shows all three runs of clone-acme-sandbox.
+    const list = await cli('list', '--json');
+    const runs = (JSON.parse(list.stdout) as { target: string; status: string }[]).filter((x) => x.target === DEMO.target);
+    assert.ok(runs.filter((x) => x.status === 'FAILED').length >= 2 && runs.some((x) => x.status === 'COMPLETED'), list.stdout);
   });
 
   test('the client refuses unknown request fields by name', async () => {
@@ -119,6 +164,7 @@ describe('hostile callers', { timeout: 15 * 60_000 }, () => {
     await waitForStep(stack, 'drop-set-aside-database');
     const h = stack.client.handle(DEMO.target);
     await h.signal('stepProgress', { stepId: 'drop-set-aside-database', percent: 100, detail: 'nothing here' });
+    assert.doesNotMatch(JSON.stringify(await stack.client.progress(DEMO.target)), /nothing here/);
     const p = await stack.client.progress(DEMO.target);
     assert.ok(p.retainedUntil && Date.parse(p.retainedUntil) > Date.now(), `retainedUntil ${p.retainedUntil}`);
     const rollback = await cli('rollback', DEMO.target, '--reason', 'forged progress', '--wait');

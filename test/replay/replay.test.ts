@@ -9,6 +9,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { sendSdkLogsToFile } from '../support/logs';
+
+sendSdkLogsToFile();
 
 const DIR = path.join(__dirname, 'histories');
 const EXPECTED = ['copy-cancelled-rolled-back', 'copy-done', 'copy-failed-rolled-back', 'copy-refused', 'copy-skip-documents', 'copy-temporal-cancelled', 'restore-done'];

@@ -4,7 +4,7 @@
  * seeded into them, and a worker built from configuration exactly as in production.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { startAzurite, type AzuriteHandle } from './azurite';
 import { startTestEmulator, type TestEmulator } from './emulator';
 import { adminUrl } from './postgres';
 import { startSmtpCapture, type SmtpCapture } from './smtp';
+import { logFd, sendSdkLogsToFile } from './logs';
 import { startTemporal } from './temporal';
 
 /** The Temporal server of a stack: ephemeral, or persisted to a file so it can be restarted. */
@@ -95,6 +96,7 @@ async function startTemporalServer(persistent: boolean): Promise<TemporalServer>
 }
 
 export async function startCloneStack(options: CloneStackOptions = {}): Promise<CloneStack> {
+  sendSdkLogsToFile();
   const pgUrl = adminUrl();
   const started = await Promise.allSettled([startTemporalServer(options.persistentTemporal ?? false), startAzurite(), startSmtpCapture(), startTestEmulator({ operationDelayMs: 150 })] as const);
   const failed = started.find((r) => r.status === 'rejected');
@@ -146,6 +148,8 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
     adminUrl: pgUrl,
     worker,
     async reseed(opts = {}) {
+      // A test that failed mid-clone must not take the next ones down with it.
+      await endLeftoverClones(client);
       await seedDemoWorld({ adminUrl: pgUrl, admin: emulator.admin, archives, persons: opts.persons ?? 300, documents: opts.documents ?? 12, taskDurationMs: opts.taskDurationMs ?? 400 });
       smtp.messages.length = 0;
     },
@@ -161,11 +165,13 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
     },
     async spawnWorker(overrides = {}) {
       const root = path.join(__dirname, '..', '..');
+      const log = logFd();
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker', 'main.ts')], {
         cwd: root,
         env: { ...process.env, ...baseEnv, ...overrides },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', log, log],
       });
+      closeSync(log);
       children.push(child);
       return child;
     },
@@ -178,4 +184,12 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
     },
   };
   return stack;
+}
+
+/** Terminate clones still running from an earlier test (one that failed before its clone ended). */
+async function endLeftoverClones(client: TenantCloneClient): Promise<void> {
+  for await (const wf of client.client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+    if (wf.type !== 'cloneTenant' && wf.type !== 'backupTenant') continue;
+    await client.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('left running by an earlier test').catch(() => undefined);
+  }
 }

@@ -8,6 +8,8 @@ export interface CapturedMail {
   /** Envelope recipients. */
   to: string[];
   subject: string;
+  /** The Message-ID header, angle brackets and all ('' when absent). */
+  messageId: string;
   /** The plain-text body, decoded, with line ends as `\n` and no trailing line breaks. */
   text: string;
   raw: string;
@@ -18,6 +20,13 @@ export interface SmtpCapture {
   port: number;
   messages: CapturedMail[];
   waitFor(pred: (m: CapturedMail) => boolean, timeoutMs?: number): Promise<CapturedMail>;
+  /**
+   * Hold the next delivery to `recipient` at a moment of the SMTP dialogue, to crash a sender
+   * there: `before` answers nothing to RCPT TO (the mail is not delivered), `after` keeps the
+   * received mail but withholds the final "250 accepted" (the sender cannot know it arrived).
+   * Resolves when the sender is held; the hold lasts until the sender goes away.
+   */
+  holdNext(recipient: string, at: 'before' | 'after'): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,6 +39,11 @@ interface Waiter {
 export async function startSmtpCapture(): Promise<SmtpCapture> {
   const messages: CapturedMail[] = [];
   let waiters: Waiter[] = [];
+  const holds: { recipient: string; at: 'before' | 'after'; held: () => void }[] = [];
+  const takeHold = (at: 'before' | 'after', recipients: string[]) => {
+    const i = holds.findIndex((h) => h.at === at && recipients.includes(h.recipient));
+    return i < 0 ? null : holds.splice(i, 1)[0]!;
+  };
 
   const server = new SMTPServer({
     authOptional: true,
@@ -37,6 +51,12 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     disabledCommands: ['STARTTLS'],
     allowInsecureAuth: true,
     logger: false,
+    onRcptTo(address, _session, callback) {
+      const hold = takeHold('before', [address.address]);
+      if (!hold) return callback();
+      // Never answered: the sender is stuck before its mail is delivered.
+      hold.held();
+    },
     onAuth(auth, _session, callback) {
       callback(null, { user: auth.username ?? 'anonymous' });
     },
@@ -51,6 +71,7 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           subject: parsed.headers.get('subject') ?? '',
+          messageId: parsed.headers.get('message-id') ?? '',
           text: parsed.text,
           raw,
         };
@@ -58,7 +79,10 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
         const matched = waiters.filter((w) => w.pred(mail));
         waiters = waiters.filter((w) => !matched.includes(w));
         for (const w of matched) w.resolve(mail);
-        callback();
+        const hold = takeHold('after', mail.to);
+        if (!hold) return callback();
+        // Received and kept, never acknowledged.
+        hold.held();
       });
     },
   });
@@ -70,6 +94,8 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
       resolve();
     });
   });
+  // A sender killed mid-dialogue (the crash tests do it) resets its connection: not an error of ours.
+  server.on('error', () => undefined);
   const port = (server.server.address() as AddressInfo).port;
 
   return {
@@ -94,6 +120,9 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
         }, timeoutMs);
         waiters.push(waiter);
       });
+    },
+    holdNext(recipient, at) {
+      return new Promise<void>((held) => holds.push({ recipient, at, held }));
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
