@@ -19,6 +19,7 @@ import { profileCheckActivities } from './steps/profile-check';
 import { rollbackActivities } from './steps/rollback';
 import { tenantIdentityActivities } from './steps/tenant-identity';
 import { keptAlive } from './step-support';
+import { fenced, releaseLeaseActivity } from './steps/lease';
 
 export interface ActivityDeps extends CrossSystemDeps {
   archives: Archives;
@@ -28,8 +29,8 @@ export interface ActivityDeps extends CrossSystemDeps {
   archiveConcurrency: number;
 }
 
-export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> & BackupActivities & ProfileCheckActivities {
-  return keptAlive({
+export function createActivities(deps: ActivityDeps): Record<ActivityName | 'releaseLease', StepActivity> & BackupActivities & ProfileCheckActivities {
+  const activities = keptAlive({
     ...backupActivities(deps),
     ...profileCheckActivities(deps),
     checkRequest: checkRequestActivity(deps),
@@ -40,5 +41,9 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, StepA
     ...tenantIdentityActivities(deps),
     ...mailAndAppActivities(deps),
     ...rollbackActivities(deps),
+    releaseLease: releaseLeaseActivity(deps.directory),
   });
+  // check-request takes the lease, releaseLease gives it back, and the requester is told however
+  // the clone ended; every other step changes the target only while the lease is its own.
+  return fenced(activities, deps.directory, ['checkRequest', 'releaseLease', 'notifyRequester']);
 }

@@ -24,6 +24,11 @@ CREATE TABLE IF NOT EXISTS tenants (
   test_environment_of text,
   registered_database text
 );
+CREATE TABLE IF NOT EXISTS leases (
+  tenant_id text PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+  holder text NOT NULL,
+  acquired_at timestamptz NOT NULL
+);
 CREATE TABLE IF NOT EXISTS directory_users (
   tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
   login text NOT NULL,
@@ -98,6 +103,7 @@ CREATE TABLE IF NOT EXISTS sink_failures (
 
 export const ALL_TABLES = [
   'events',
+  'leases',
   'directory_users',
   'hosting_operations',
   'hosting_tasks',

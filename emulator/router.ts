@@ -35,6 +35,12 @@ export class Router {
     return this;
   }
 
+  /** Wrap the handlers of the routes `which` picks (e.g. to fence every write to a tenant). */
+  wrap(which: (route: Route) => boolean, wrapper: (handler: Handler) => Handler): this {
+    for (const route of this.routes) if (which(route)) route.handler = wrapper(route.handler);
+    return this;
+  }
+
   list(): Array<{ method: Method; template: string }> {
     return this.routes.map(({ method, template }) => ({ method, template }));
   }

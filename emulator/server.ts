@@ -10,6 +10,7 @@ import { addAppRoutes } from './apps-routes';
 import type { EmulatorContext } from './context';
 import { ensureSchema, redact } from './database';
 import { addDirectoryRoutes } from './directory-routes';
+import { addLeaseRoutes, fenceTenantWrites } from './lease-routes';
 import { addHostingRoutes } from './hosting-routes';
 import { HttpError, readRawBody, sendJson } from './http-io';
 import { addMailRoutes } from './mail-routes';
@@ -43,6 +44,8 @@ export function buildRouter(ctx: EmulatorContext): Router {
   addMailRoutes(router, ctx);
   addAppRoutes(router, ctx);
   addAdminRoutes(router, ctx);
+  addLeaseRoutes(router, ctx);
+  fenceTenantWrites(router, ctx);
   return router;
 }
 

@@ -8,6 +8,10 @@ const MAX_USERS = 100_000;
 const MAX_TASK_MS = 24 * 3600 * 1000;
 const MAX_MAIL_ENTRIES = 10_000;
 
+const LEASE_HOLDER = z.string().min(1).max(300).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+/** `replaces`: take the lease over from this holder (whose run has ended), and only from it. */
+export const leaseBody = z.strictObject({ holder: LEASE_HOLDER, replaces: LEASE_HOLDER.nullable().optional() });
+
 export const copyCustomerInfoBody = z.strictObject({ source: s.text });
 export const registerDatabaseBody = s.database;
 export const testEnvironmentBody = z.strictObject({ source: s.text.nullable() });

@@ -361,6 +361,18 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
       log.warn('could not notify the requester', { error: rootCause(err).message });
     }
   });
+  // The target stays this run's through retention and rollback; it is given back last. A failed
+  // release leaves a lease the next clone takes over, once it sees this run has ended.
+  if (patched('target-lease') && facts.leaseHolder) {
+    const { releaseLease } = proxyActivities<{ releaseLease: StepActivity }>({ ...OPTIONS.quick, summary: 'release-lease: give the target back' });
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await releaseLease({ stepId: 'release-lease', request, facts });
+      } catch (err) {
+        log.warn('could not release the target lease', { error: rootCause(err).message });
+      }
+    });
+  }
   upsertSearchAttributes([{ key: CloneStep, value: outcome }]);
   showDetails();
 

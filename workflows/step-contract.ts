@@ -42,6 +42,8 @@ export interface CloneFacts {
   testMailbox: string;
   /** The backup the `restore` plan restores (set by `backup-source`). */
   backup: BackupRef;
+  /** This run's hold on the target (`clone-<target>/<run id>`), taken by `check-request`. */
+  leaseHolder: string;
 }
 
 /**

@@ -1,10 +1,11 @@
 /** The identity directory ("SuperID") over the platform REST contract (openapi.yaml). */
 import { z } from 'zod';
-import { JsonHttpClient, segment, type HttpClientOptions } from './http-client';
+import { JsonHttpClient, PlatformHttpError, segment, type HttpClientOptions } from './http-client';
 import type { Directory, DirectoryState, DirectoryUserRecord, Tenant } from './port';
 import { responseSchemas } from './schemas';
 
 const usersBody = z.object({ users: z.array(responseSchemas.directoryUser) });
+const leaseBody = z.object({ holder: z.string().nullable() });
 
 export class HttpDirectory implements Directory {
   private readonly http: JsonHttpClient;
@@ -39,6 +40,30 @@ export class HttpDirectory implements Directory {
 
   async listUsers(target: string): Promise<DirectoryUserRecord[]> {
     return (await this.http.get(tenantPath(target, 'users'), usersBody)).users;
+  }
+
+  async getLease(tenant: string): Promise<string | null> {
+    return (await this.http.get(tenantPath(tenant, 'lease'), leaseBody)).holder;
+  }
+
+  async acquireLease(tenant: string, holder: string, replaces: string | null = null): Promise<{ acquired: true } | { acquired: false; holder: string }> {
+    try {
+      await this.http.put(tenantPath(tenant, 'lease'), { holder, replaces }, leaseBody);
+      return { acquired: true };
+    } catch (err) {
+      if (err instanceof PlatformHttpError && err.code === 'lease_held') return { acquired: false, holder: (await this.getLease(tenant)) ?? 'an unknown holder' };
+      throw err;
+    }
+  }
+
+  async releaseLease(tenant: string, holder: string): Promise<void> {
+    try {
+      await this.http.delete(`${tenantPath(tenant, 'lease')}?holder=${encodeURIComponent(holder)}`, z.unknown());
+    } catch (err) {
+      // Someone else holds it now: there is nothing of ours to give back.
+      if (err instanceof PlatformHttpError && err.code === 'lease_held') return;
+      throw err;
+    }
   }
 
   async updateCompany(target: string, company: { companyName: string; serial: string; license: string }): Promise<void> {

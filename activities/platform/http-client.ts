@@ -4,6 +4,7 @@
  * hide failures from the Web UI.
  */
 import type { z } from 'zod';
+import { LEASE_HEADER, currentLeaseHolder } from './lease-scope';
 import { describeIssues } from './schemas';
 
 export interface HttpClientOptions {
@@ -111,6 +112,8 @@ export class JsonHttpClient {
   private async send(method: Method, path: string, body?: unknown): Promise<unknown> {
     const url = this.url(path);
     const headers: Record<string, string> = { accept: 'application/json', ...this.headers };
+    const holder = currentLeaseHolder();
+    if (holder) headers[LEASE_HEADER] = holder;
     let payload: string | undefined;
     if (body !== undefined) {
       headers['content-type'] = 'application/json';

@@ -48,6 +48,15 @@ export interface Directory {
   replaceUsers(target: string, users: DirectoryUserRecord[]): Promise<void>;
   listUsers(target: string): Promise<DirectoryUserRecord[]>;
   updateCompany(target: string, company: { companyName: string; serial: string; license: string }): Promise<void>;
+  /** Who owns the tenant now (a clone or backup run), or null. */
+  getLease(tenant: string): Promise<string | null>;
+  /**
+   * Take the tenant's lease for `holder` (kept if it already holds it), or over from `replaces`
+   * only. Returns the holder that keeps it when that is someone else.
+   */
+  acquireLease(tenant: string, holder: string, replaces?: string | null): Promise<{ acquired: true } | { acquired: false; holder: string }>;
+  /** Give the lease back; a no-op when `holder` does not hold it any more. */
+  releaseLease(tenant: string, holder: string): Promise<void>;
 }
 
 export type HostingMode = 'running' | 'maintenance';

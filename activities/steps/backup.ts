@@ -13,7 +13,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { backupWorkflowId, type BackupInput, type backupTenant } from '../../workflows/backup-tenant';
 import type { BackupRef, StepInput, StepOutput } from '../../workflows/step-contract';
 import type { ArchiveLocation, Archives } from '../archive/port';
+import type { TenantDatabase } from '../database/port';
+import type { Tenant } from '../platform/port';
 import { StepReporter, dbFor, need } from '../step-support';
+import { runLeaseHolder, takeLease } from './lease';
 import type { CrossSystemDeps } from './deps';
 
 export interface BackupDeps extends CrossSystemDeps {
@@ -41,40 +44,54 @@ async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 export function backupActivities({ databases, directory, archives, client, taskQueue, copyJobs }: BackupDeps) {
+  /** Dump the tenant's database into its backup archive; the catalogue entry comes last. */
+  const writeBackup = async (input: BackupInput, tenant: Tenant, db: TenantDatabase): Promise<BackupRef> => {
+    const reporter = new StepReporter(input.stepId);
+    const at = backupsOf(input.tenant);
+    const ref: BackupRef = {
+      id: input.backupId,
+      tenant: input.tenant,
+      takenAt: input.takenAt,
+      engine: db.engine,
+      format: '',
+      sizeBytes: 0,
+      dumpBlob: `dumps/${input.backupId}.dump`,
+      catalogueBlob: `catalogue/${input.backupId}.json`,
+    };
+    return withTempDir(async (dir) => {
+      const file = path.join(dir, 'dump');
+      const dump = await db.backupDatabase(tenant.database.name, file, {
+        serverTarget: { ...(await archives.serverAccess(at, SERVER_ACCESS_MS)), prefix: `dumps/${input.backupId}/` },
+        signal: reporter.signal,
+        onProgress: (p) => reporter.report(p.percent * 0.6, `dumping ${tenant.database.name}: ${p.detail}`),
+      });
+      await archives.uploadFile(at, ref.dumpBlob, file, {
+        signal: reporter.signal,
+        onProgress: (bytes) => reporter.report(60 + (40 * bytes) / Math.max(1, dump.bytes), `uploading ${(bytes / 1048576).toFixed(1)} of ${(dump.bytes / 1048576).toFixed(1)} MiB`),
+      });
+      const entry: BackupRef = { ...ref, format: dump.format, sizeBytes: dump.bytes };
+      // The catalogue entry is written last: a backup is listed only once its dump is whole.
+      await archives.put(at, entry.catalogueBlob, JSON.stringify({ ...entry, database: tenant.database.name }, null, 2));
+      return entry;
+    });
+  };
+
   return {
     async dumpTenantDatabase(input: BackupInput): Promise<BackupRef> {
       const tenant = await directory.getTenant(input.tenant);
       if (!tenant) throw ApplicationFailure.nonRetryable(`tenant ${input.tenant} is unknown to the directory`, 'BackupRefused');
       if (!databases.has(tenant.database.engine)) throw ApplicationFailure.nonRetryable(`${input.tenant} lives on ${tenant.database.engine}, which this worker has no server for`, 'BackupRefused');
       const db = databases.for(tenant.database.engine);
-      const reporter = new StepReporter(input.stepId);
-      const at = backupsOf(input.tenant);
-      const ref: BackupRef = {
-        id: input.backupId,
-        tenant: input.tenant,
-        takenAt: input.takenAt,
-        engine: db.engine,
-        format: '',
-        sizeBytes: 0,
-        dumpBlob: `dumps/${input.backupId}.dump`,
-        catalogueBlob: `catalogue/${input.backupId}.json`,
-      };
-      return withTempDir(async (dir) => {
-        const file = path.join(dir, 'dump');
-        const dump = await db.backupDatabase(tenant.database.name, file, {
-          serverTarget: { ...(await archives.serverAccess(at, SERVER_ACCESS_MS)), prefix: `dumps/${input.backupId}/` },
-          signal: reporter.signal,
-          onProgress: (p) => reporter.report(p.percent * 0.6, `dumping ${tenant.database.name}: ${p.detail}`),
-        });
-        await archives.uploadFile(at, ref.dumpBlob, file, {
-          signal: reporter.signal,
-          onProgress: (bytes) => reporter.report(60 + (40 * bytes) / Math.max(1, dump.bytes), `uploading ${(bytes / 1048576).toFixed(1)} of ${(dump.bytes / 1048576).toFixed(1)} MiB`),
-        });
-        const entry: BackupRef = { ...ref, format: dump.format, sizeBytes: dump.bytes };
-        // The catalogue entry is written last: a backup is listed only once its dump is whole.
-        await archives.put(at, entry.catalogueBlob, JSON.stringify({ ...entry, database: tenant.database.name }, null, 2));
-        return entry;
-      });
+      // A dump of a database a clone is replacing would be neither the old tenant nor the new:
+      // the backup owns its tenant while it runs, like a clone owns its target.
+      const holder = runLeaseHolder();
+      const owned = await takeLease(directory, client, input.tenant, holder);
+      if (owned) throw ApplicationFailure.nonRetryable(`backup of ${input.tenant} refused: ${owned}`, 'BackupRefused');
+      try {
+        return await writeBackup(input, tenant, db);
+      } finally {
+        await directory.releaseLease(input.tenant, holder).catch(() => undefined);
+      }
     },
 
     async backupSource(input: StepInput): Promise<StepOutput> {

@@ -1,6 +1,6 @@
 /**
  * `check-request`: every refusal SPEC §4 lists, decided by reading only, so a refused clone has
- * touched nothing. Its facts (database names, the target's state before) feed every later step.
+ * touched nothing; a clone that passes takes the target's lease (steps/lease.ts). Its facts (database names, the target's state before) feed every later step.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { sandboxDomainRefusal } from '../../workflows/sandbox-domains';
@@ -8,13 +8,14 @@ import { CLONE_REFUSED } from '../../workflows/messages';
 import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import type { CrossSystemDeps } from './deps';
 import { domainInUse, reportDetail } from '../step-support';
+import { runLeaseHolder, takeLease } from './lease';
 
 const refuse = (message: string) => ApplicationFailure.create({ type: CLONE_REFUSED, message, nonRetryable: true });
 
 /** Where the old target database waits while the clone runs (fits PostgreSQL's 63 chars). */
 export const setAsideName = (database: string) => `${database}__set_aside`;
 
-export function checkRequestActivity({ databases, directory, hosting, mailService, profile, sandboxDomains }: CrossSystemDeps) {
+export function checkRequestActivity({ databases, directory, hosting, mailService, profile, sandboxDomains, client }: CrossSystemDeps) {
   return async function checkRequest(input: StepInput): Promise<StepOutput> {
     const { source, target, targetKind, mailDomain } = input.request;
     const badDomain = sandboxDomainRefusal(mailDomain, sandboxDomains);
@@ -50,6 +51,11 @@ export function checkRequestActivity({ databases, directory, hosting, mailServic
     reportDetail(input.stepId, `looking for addresses at ${mailDomain} in ${src.database.name}`);
     const inUse = domainInUse(source, mailDomain, await db.countAddressesAt(src.database.name, mailDomain));
     if (inUse) throw refuse(`${inUse}: the copy could not tell rewritten addresses from real ones; choose another sandbox domain, e.g. ${target}.invalid`);
+    // The one change a passing check makes, and only once every check has passed: the target is
+    // this run's until the clone ends.
+    const leaseHolder = runLeaseHolder();
+    const owned = await takeLease(directory, client, target, leaseHolder);
+    if (owned) throw refuse(owned);
     const [srcHosting, tgtHosting, routes, mailboxes, users, hadDatabase] = await Promise.all([
       hosting.getState(source),
       hosting.getState(target),
@@ -72,6 +78,7 @@ export function checkRequestActivity({ databases, directory, hosting, mailServic
       },
       facts: {
         engine: src.database.engine,
+        leaseHolder,
         targetKind: tgt.kind === 'test' ? 'test' : 'sandbox',
         sourceDatabase: src.database.name,
         targetDatabase: tgt.database.name,

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { HttpDirectory } from '../../activities/platform/directory';
 import { DEMO } from '../../stack/seed/demo-world';
 import { CLONE_REFUSED } from '../../workflows/messages';
 import { badReasonPayload } from '../../workflows/message-checks';
@@ -106,6 +107,54 @@ describe('hostile callers', { timeout: 15 * 60_000 }, () => {
     const list = await cli('list', '--json');
     const runs = (JSON.parse(list.stdout) as { target: string; status: string }[]).filter((x) => x.target === DEMO.target);
     assert.ok(runs.filter((x) => x.status === 'FAILED').length >= 2 && runs.some((x) => x.status === 'COMPLETED'), list.stdout);
+  });
+
+  /** Start a clone held at enter-maintenance (a platform task it waits for): the target is still as it was. */
+  const heldClone = async (holdMs: number) => {
+    await stack.reseed({ persons: 1_000, taskDurationMs: 100 });
+    await stack.admin.queueTask(DEMO.target, holdMs);
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+    for (;;) {
+      const st = (await waitForStep(stack, 'enter-maintenance', ['running'])).steps.find((x) => x.id === 'enter-maintenance');
+      if (st?.detail?.startsWith('waiting for')) return;
+    }
+  };
+
+  test('a clone whose lease is taken from it changes nothing more of the target, its rollback included', async () => {
+    await heldClone(8_000);
+    const directory = new HttpDirectory(stack.emulator.url);
+    const holder = await directory.getLease(DEMO.target);
+    assert.match(holder ?? '', /^clone-acme-sandbox\/[0-9a-f-]+$/);
+    const before = { db: await stack.db.checksum(TARGET_DB), mode: (await stack.admin.state(DEMO.target)).hosting.mode };
+    assert.deepEqual(await directory.acquireLease(DEMO.target, 'intruder/run-1', holder), { acquired: true });
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'failed', JSON.stringify(end));
+    assert.match(end.outcome === 'failed' ? end.message : '', /enter-maintenance failed: acme-sandbox is no longer owned by this run .* but by intruder\/run-1.*Rollback incomplete/);
+    assert.deepEqual({ db: await stack.db.checksum(TARGET_DB), mode: (await stack.admin.state(DEMO.target)).hosting.mode }, before);
+    assert.equal(await directory.getLease(DEMO.target), 'intruder/run-1', 'the clone did not release what is not its own');
+  });
+
+  test('a backup of a tenant being cloned into is refused, naming the clone; a lease left by a terminated clone is taken over', async () => {
+    await heldClone(20_000);
+    const directory = new HttpDirectory(stack.emulator.url);
+    const first = await directory.getLease(DEMO.target);
+    const r = await cli('backup', DEMO.target, '--wait');
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /backup of acme-sandbox refused: acme-sandbox is owned by clone-acme-sandbox\/\S+, which is still running/);
+    await stack.client.handle(DEMO.target).terminate('test: leave the lease behind');
+    assert.equal(await directory.getLease(DEMO.target), first);
+    // The terminated run's activity may still be running: once the new clone owns the target,
+    // the platform refuses whatever it still tries.
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'done', JSON.stringify(end));
+    const leases = (await stack.admin.state(DEMO.target)).events.filter((e) => e.action.startsWith('directory.lease'));
+    assert.deepEqual(leases.map((e) => [e.action, e.detail.replaced ?? null]), [
+      ['directory.lease.acquired', null],
+      ['directory.lease.acquired', first],
+      ['directory.lease.released', null],
+    ]);
+    assert.equal(await directory.getLease(DEMO.target), null, 'released at the end');
   });
 
   test('the client refuses unknown request fields by name', async () => {

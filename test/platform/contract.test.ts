@@ -62,7 +62,7 @@ describe('platform REST contract', () => {
       ...adapterMethods(HttpMailService),
       ...adapterMethods(HttpPartnerApps),
     ];
-    assert.equal(expected.length, 19, 'Directory 8 + Hosting 4 + MailService 6 + PartnerApps 1');
+    assert.equal(expected.length, 22, 'Directory 11 + Hosting 4 + MailService 6 + PartnerApps 1');
     for (const name of expected) assert.ok(ids.has(name), `openapi.yaml has no operation ${name}`);
   });
 
@@ -113,6 +113,7 @@ describe('platform REST contract', () => {
     const routes = (await get('/mail/tenants/acme/routes')).routes as object[];
     assert.deepEqual(Object.keys(routes[0]!).sort(), keys('MailRoute'));
     assert.deepEqual(Object.keys(await get('/apps/app1')).sort(), keys('PartnerApp'));
+    assert.deepEqual(Object.keys(await get('/directory/tenants/acme/lease')).sort(), keys('Lease'));
     const full = await get('/_emulator/tenants/acme');
     assert.deepEqual(Object.keys(full).sort(), keys('TenantFullState'));
 
