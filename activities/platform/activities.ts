@@ -55,7 +55,8 @@ export function platformActivities({ directory, hosting, mailService, pollInterv
 
     async registerDirectory(input: StepInput): Promise<StepOutput> {
       const { targetDatabase } = need(input, 'targetDatabase');
-      await directory.registerDatabase(input.request.target, { engine: 'postgres', name: targetDatabase });
+      // The tenants' engine, as check-request found it (clones from before engines were facts are PostgreSQL).
+      await directory.registerDatabase(input.request.target, { engine: input.facts.engine ?? 'postgres', name: targetDatabase });
       return { note: `${input.request.target} registered with database ${targetDatabase}` };
     },
 

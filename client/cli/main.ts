@@ -225,4 +225,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv).then((code) => process.exit(code));
+main(process.argv).then(
+  (code) => process.exit(code),
+  // main answers every error itself; anything left is a bug, still reported in one line.
+  (err: unknown) => {
+    console.error(`tenant-clone: ${(err as Error)?.message ?? String(err)}`);
+    process.exit(1);
+  },
+);

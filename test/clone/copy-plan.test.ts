@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { loginFor } from '../../activities/database/activities';
+import { HttpDirectory } from '../../activities/platform/directory';
 import { setAsideName } from '../../activities/steps/check-request';
 import { testSerial } from '../../activities/steps/tenant-identity';
 import { DEMO } from '../../stack/seed/demo-world';
@@ -174,7 +175,10 @@ describe('copy plan, end to end', { timeout: 10 * 60_000 }, () => {
       .filter((e) => e.activityTaskScheduledEventAttributes)
       .map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary) : ''));
     assert.ok(summaries.includes("scrub-emails: Replacing all personal email domains with '@mailinator.com'"), summaries.join('\n'));
-    assert.equal(summaries.length, progress.steps.length);
+    // One activity per step, and the lease given back last.
+    assert.equal(summaries.length, progress.steps.length + 1);
+    assert.equal(summaries.at(-1), 'release-lease: give the target back');
+    assert.equal(await new HttpDirectory(stack.emulator.url).getLease(DEMO.target), null);
     // Running steps showed what they were doing, from their own heartbeats: no message carries
     // progress into the workflow (anyone could send one).
     assert.ok([...live].some((line) => /^[a-z-]+: (waiting for |\d+ hosting operations pending)/.test(line)), [...live].join('\n'));

@@ -22,7 +22,7 @@
  */
 import { SEPARATOR_CHARS } from '../../address-rule';
 import { batch, bit, int, str, type Batch, type Param } from './batch';
-import { bracket, checkIdentifier, checkMailDomain, dboTable, quoteIdent } from './identifiers';
+import { bracket, checkIdentifier, checkMailDomain } from './identifiers';
 
 export const HELPER_SCHEMA = 'tenant_clone';
 

@@ -1,0 +1,48 @@
+// typescript-eslint on every TypeScript file, with the rules that catch what review found:
+// floating promises, and workflow code reaching for Node or for activity implementations
+// (which the workflow bundle cannot run deterministically).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.stack/**', '.scratch/**', '.test-logs/**', 'test/workflows/fixtures/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // node:test's test() and describe() return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      // Types compile away, so a workflow may name an activity's result type; it may not import code.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'workflow code runs in the deterministic sandbox: no Node modules' },
+            {
+              group: ['../activities', '../activities/*', '../activities/**', '../../activities', '../../activities/**'],
+              message: 'workflows call activities through proxyActivities, never import them',
+              allowTypeImports: true,
+            },
+          ],
+          paths: ['fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net'].map((name) => ({
+            name,
+            message: 'workflow code runs in the deterministic sandbox: no Node modules',
+          })),
+        },
+      ],
+    },
+  },
+);
