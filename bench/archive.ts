@@ -53,7 +53,7 @@ export async function benchArchive(log: (line: string) => void): Promise<void> {
       Array.from({ length: 16 }, async () => {
         while (next < BLOBS) {
           const i = next++;
-          const name = `${2020 + (i % 5)}/${String(i % 12 + 1).padStart(2, '0')}/document-${String(i).padStart(6, '0')}.pdf`;
+          const name = `${2020 + (i % 5)}/${String((i % 12) + 1).padStart(2, '0')}/document-${String(i).padStart(6, '0')}.pdf`;
           await archives.put(from, name, `bench document ${i}\n`.repeat(20 + (i % 50)));
         }
       }),
@@ -64,10 +64,7 @@ export async function benchArchive(log: (line: string) => void): Promise<void> {
     let best = { sync: Infinity, raw: Infinity };
     for (let round = 0; round < ROUNDS; round++) {
       const runRaw = () => timed(() => rawCopy(service, 'bench-documents', `raw${round}-documents`));
-      const runSync = () =>
-        timed(() =>
-          archives.sync(from, { system: 'azure', tenant: `sync${round}`, kind: 'documents' }, { concurrency: CONCURRENCY }),
-        );
+      const runSync = () => timed(() => archives.sync(from, { system: 'azure', tenant: `sync${round}`, kind: 'documents' }, { concurrency: CONCURRENCY }));
       let raw: Awaited<ReturnType<typeof runRaw>>;
       let sync: Awaited<ReturnType<typeof runSync>>;
       if (round % 2 === 0) {
@@ -86,10 +83,7 @@ export async function benchArchive(log: (line: string) => void): Promise<void> {
       }
       best = { sync: Math.min(best.sync, sync.seconds), raw: Math.min(best.raw, raw.seconds) };
     }
-    log(
-      `archive sync: ${best.sync.toFixed(2)} s vs raw server-side copy ${best.raw.toFixed(2)} s, ` +
-        `ratio ${(best.sync / best.raw).toFixed(2)}`,
-    );
+    log(`archive sync: ${best.sync.toFixed(2)} s vs raw server-side copy ${best.raw.toFixed(2)} s, ` + `ratio ${(best.sync / best.raw).toFixed(2)}`);
   } finally {
     await azurite.close();
   }

@@ -178,7 +178,8 @@ export async function benchDatabase(adminUrl: string, log: (line: string) => voi
       await sql(adminUrl, 'postgres', 'CHECKPOINT');
       const [s] = await timed(async () => {
         for (const c of columns) {
-          const value = c.maxLength === null ? `replace(${c.sql}, '@', '_') || '@${SANDBOX}'` : `left(replace(${c.sql}, '@', '_') || '@${SANDBOX}', ${c.maxLength})`;
+          const value =
+            c.maxLength === null ? `replace(${c.sql}, '@', '_') || '@${SANDBOX}'` : `left(replace(${c.sql}, '@', '_') || '@${SANDBOX}', ${c.maxLength})`;
           await sql(adminUrl, updated, `UPDATE ${c.table} SET ${c.sql} = ${value} WHERE ${c.sql} LIKE '%@%'`);
         }
       });
@@ -217,7 +218,10 @@ export async function benchDatabase(adminUrl: string, log: (line: string) => voi
     await gate();
     await primitive(3);
     await primitive(1);
-    log(ratioLine(`verifyEmails, whole database (${scanned}; best of 2)`, Math.min(...gateTimes), Math.min(...primTimes)) + " [baseline: SELECT count(*) FROM t WHERE t::text ~ '@(?!mailinator\\.com)' over every table, best of sequential and 3 in parallel]");
+    log(
+      ratioLine(`verifyEmails, whole database (${scanned}; best of 2)`, Math.min(...gateTimes), Math.min(...primTimes)) +
+        " [baseline: SELECT count(*) FROM t WHERE t::text ~ '@(?!mailinator\\.com)' over every table, best of sequential and 3 in parallel]",
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
     for (const db of [src, a, b, ...extra]) await engine.dropDatabase(db).catch(() => undefined);

@@ -10,7 +10,11 @@ import { benchDatabase } from './database';
 
 async function main() {
   const log = (line: string) => console.log(line);
-  const pg = await startPostgres({ url: process.env.DATABASE_URL, dataDir: path.join(__dirname, '..', '.stack', 'bench-pg'), port: Number(process.env.BENCH_PG_PORT ?? 54339) });
+  const pg = await startPostgres({
+    url: process.env.DATABASE_URL,
+    dataDir: path.join(__dirname, '..', '.stack', 'bench-pg'),
+    port: Number(process.env.BENCH_PG_PORT ?? 54339),
+  });
   try {
     log(`# database (PostgreSQL ${pg.embedded ? 'embedded' : 'from DATABASE_URL'})`);
     await benchDatabase(pg.url, log);

@@ -74,9 +74,7 @@ export interface CloneStatus extends CloneProgress {
 /** How far back `status` looks for the clone before a series of refusals. */
 const MAX_RUNS_LOOKED_AT = 50;
 
-export type FinalOutcome =
-  | { outcome: 'done'; progress: CloneProgress }
-  | { outcome: 'failed' | 'cancelled' | 'refused'; message: string };
+export type FinalOutcome = { outcome: 'done'; progress: CloneProgress } | { outcome: 'failed' | 'cancelled' | 'refused'; message: string };
 
 export interface ConnectOptions {
   address?: string;
@@ -304,11 +302,19 @@ export class TenantCloneClient {
   }
 
   async skipDocuments(target: string): Promise<void> {
-    await this.ask(target, (h) => h.executeUpdate(skipOptionalDocumentsUpdate, { args: [{}] }), (h) => h.signal(skipOptionalDocumentsSignal));
+    await this.ask(
+      target,
+      (h) => h.executeUpdate(skipOptionalDocumentsUpdate, { args: [{}] }),
+      (h) => h.signal(skipOptionalDocumentsSignal),
+    );
   }
 
   async cancel(target: string, reason?: string): Promise<void> {
-    await this.ask(target, (h) => h.executeUpdate(cancelUpdate, { args: [reason === undefined ? {} : { reason }] }), (h) => h.signal(cancelSignal, { reason }));
+    await this.ask(
+      target,
+      (h) => h.executeUpdate(cancelUpdate, { args: [reason === undefined ? {} : { reason }] }),
+      (h) => h.signal(cancelSignal, { reason }),
+    );
   }
 
   /**
@@ -318,9 +324,15 @@ export class TenantCloneClient {
   async rollback(target: string, reason?: string): Promise<void> {
     const p = await this.progress(target);
     if (p.outcome !== 'running' || !p.retainedUntil) {
-      throw new CloneNotFoundError(`nothing to roll back: the clone of ${target} is ${p.outcome === 'running' ? 'still running (use cancel)' : p.outcome} and keeps no old database`);
+      throw new CloneNotFoundError(
+        `nothing to roll back: the clone of ${target} is ${p.outcome === 'running' ? 'still running (use cancel)' : p.outcome} and keeps no old database`,
+      );
     }
-    await this.ask(target, (h) => h.executeUpdate(rollbackUpdate, { args: [reason === undefined ? {} : { reason }] }), (h) => h.signal(rollbackSignal, { reason }));
+    await this.ask(
+      target,
+      (h) => h.executeUpdate(rollbackUpdate, { args: [reason === undefined ? {} : { reason }] }),
+      (h) => h.signal(rollbackSignal, { reason }),
+    );
   }
 
   /**

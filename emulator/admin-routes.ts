@@ -117,10 +117,14 @@ export function addAdminRoutes(router: Router, ctx: EmulatorContext): void {
         [params.appId],
       );
       const status = failure.rows[0]?.status ?? (verified ? 200 : 401);
-      await db.query(
-        'INSERT INTO webhook_deliveries (app_id, received_at, headers, body, verified, status) VALUES ($1, $2, $3, $4, $5, $6)',
-        [params.appId, new Date(), JSON.stringify(flattenHeaders(headers)), rawBody, verified, status],
-      );
+      await db.query('INSERT INTO webhook_deliveries (app_id, received_at, headers, body, verified, status) VALUES ($1, $2, $3, $4, $5, $6)', [
+        params.appId,
+        new Date(),
+        JSON.stringify(flattenHeaders(headers)),
+        rawBody,
+        verified,
+        status,
+      ]);
       if (status === 200) return { status, body: { received: true, verified } };
       const error = failure.rows[0]
         ? `sink for app ${JSON.stringify(params.appId)} is failing on purpose with ${status}`
@@ -144,17 +148,15 @@ export function addAdminRoutes(router: Router, ctx: EmulatorContext): void {
        WHERE $1::text IS NULL OR app_id = $1 ORDER BY id`,
       [appId],
     );
-    const deliveries = rows.map(
-      (r): WebhookDelivery => ({
-        id: Number(r.id),
-        appId: r.app_id,
-        receivedAt: r.received_at.toISOString(),
-        headers: r.headers,
-        body: r.body,
-        verified: r.verified,
-        status: r.status,
-      }),
-    );
+    const deliveries = rows.map((r): WebhookDelivery => ({
+      id: Number(r.id),
+      appId: r.app_id,
+      receivedAt: r.received_at.toISOString(),
+      headers: r.headers,
+      body: r.body,
+      verified: r.verified,
+      status: r.status,
+    }));
     return { status: 200, body: { deliveries } };
   });
 

@@ -4,14 +4,7 @@ import type { EmulatorContext } from './context';
 import { conflict, badRequest, parseBody, unknownTenant } from './http-io';
 import type { Router } from './router';
 import { findTenant, listUsers, recordEvent, requireTenant, writeUsers } from './tenant-store';
-import {
-  companyBody,
-  copyCustomerInfoBody,
-  registerDatabaseBody,
-  stateBody,
-  testEnvironmentBody,
-  usersBody,
-} from './validation';
+import { companyBody, copyCustomerInfoBody, registerDatabaseBody, stateBody, testEnvironmentBody, usersBody } from './validation';
 
 const base = '/directory/tenants/{tenantId}';
 
@@ -32,12 +25,7 @@ export function addDirectoryRoutes(router: Router, ctx: EmulatorContext): void {
       const target = await requireTenant(db, params.tenantId!);
       const from = await findTenant(db, source);
       if (!from) throw unknownTenant(source);
-      await db.query('UPDATE tenants SET company_name = $2, serial = $3, license = $4 WHERE id = $1', [
-        target.id,
-        from.companyName,
-        from.serial,
-        from.license,
-      ]);
+      await db.query('UPDATE tenants SET company_name = $2, serial = $3, license = $4 WHERE id = $1', [target.id, from.companyName, from.serial, from.license]);
       await recordEvent(db, target.id, 'directory.customerInfo.copied', { source });
       return { status: 204 };
     }),
@@ -56,11 +44,7 @@ export function addDirectoryRoutes(router: Router, ctx: EmulatorContext): void {
       if (owner.rows[0]) {
         throw conflict(`database ${JSON.stringify(database.name)} (${database.engine}) belongs to tenant ${JSON.stringify(owner.rows[0].id)}`);
       }
-      await db.query('UPDATE tenants SET db_engine = $2, db_name = $3, registered_database = $3 WHERE id = $1', [
-        target.id,
-        database.engine,
-        database.name,
-      ]);
+      await db.query('UPDATE tenants SET db_engine = $2, db_name = $3, registered_database = $3 WHERE id = $1', [target.id, database.engine, database.name]);
       await recordEvent(db, target.id, 'directory.database.registered', { ...database });
       return { status: 204 };
     }),

@@ -32,7 +32,9 @@ export function addLeaseRoutes(router: Router, ctx: EmulatorContext): void {
     tx(async (db) => {
       const { holder, replaces } = parseBody(rawBody, leaseBody);
       const tenant = await requireTenant(db, params.tenantId!);
-      const { rows } = await db.query<{ holder: string; acquired_at: Date }>('SELECT holder, acquired_at FROM leases WHERE tenant_id = $1 FOR UPDATE', [tenant.id]);
+      const { rows } = await db.query<{ holder: string; acquired_at: Date }>('SELECT holder, acquired_at FROM leases WHERE tenant_id = $1 FOR UPDATE', [
+        tenant.id,
+      ]);
       const current = rows[0];
       if (current?.holder === holder) return { status: 200, body: { holder, acquiredAt: current.acquired_at.toISOString() } };
       // Taken over only from the holder the caller names (compare-and-swap): two runs that both
@@ -80,7 +82,11 @@ export function fenceTenantWrites(router: Router, ctx: EmulatorContext): void {
         const sent = req.headers[LEASE_HEADER];
         const caller = Array.isArray(sent) ? sent[0] : sent;
         if (holder !== undefined && caller !== holder) {
-          throw new HttpError(409, `tenant ${JSON.stringify(req.params.tenantId)} is leased by ${holder}; this request ${caller ? `holds ${caller}` : 'holds no lease'}`, 'lease_mismatch');
+          throw new HttpError(
+            409,
+            `tenant ${JSON.stringify(req.params.tenantId)} is leased by ${holder}; this request ${caller ? `holds ${caller}` : 'holds no lease'}`,
+            'lease_mismatch',
+          );
         }
         return handler(req);
       },

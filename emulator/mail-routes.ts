@@ -55,10 +55,10 @@ export function addMailRoutes(router: Router, ctx: EmulatorContext): void {
     tx(async (db) => {
       const { address } = parseBody(rawBody, mailboxBody);
       const target = await requireTenant(db, params.tenantId!);
-      const owner = await db.query<{ tenant_id: string }>(
-        'SELECT tenant_id FROM mailboxes WHERE lower(address) = lower($1) AND tenant_id <> $2',
-        [address, target.id],
-      );
+      const owner = await db.query<{ tenant_id: string }>('SELECT tenant_id FROM mailboxes WHERE lower(address) = lower($1) AND tenant_id <> $2', [
+        address,
+        target.id,
+      ]);
       if (owner.rows[0]) throw conflict(`mailbox ${JSON.stringify(address)} belongs to tenant ${JSON.stringify(owner.rows[0].tenant_id)}`);
       const { rowCount } = await db.query('DELETE FROM mailboxes WHERE tenant_id = $1', [target.id]);
       await insertMailboxes(db, target.id, [address]);

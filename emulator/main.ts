@@ -42,9 +42,12 @@ async function main(): Promise<void> {
     webhookSecret,
     taskDurationMs,
     operationDelayMs,
-    log: process.env.EMULATOR_LOG_REQUESTS === '1' ? (line) => console.log(line) : (line) => {
-      if (line.startsWith('emulator')) console.error(line);
-    },
+    log:
+      process.env.EMULATOR_LOG_REQUESTS === '1'
+        ? (line) => console.log(line)
+        : (line) => {
+            if (line.startsWith('emulator')) console.error(line);
+          },
   });
   console.log(`platform emulator listening on ${emulator.url} (database ${redact(databaseUrl)})`);
 

@@ -22,10 +22,7 @@ export interface Route {
   handler: Handler;
 }
 
-export type Match =
-  | { kind: 'found'; route: Route; params: Record<string, string> }
-  | { kind: 'wrong-method'; allowed: Method[] }
-  | { kind: 'none' };
+export type Match = { kind: 'found'; route: Route; params: Record<string, string> } | { kind: 'wrong-method'; allowed: Method[] } | { kind: 'none' };
 
 export class Router {
   private readonly routes: Route[] = [];

@@ -114,7 +114,12 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
     if (match.kind === 'none') throw new HttpError(404, `no route for ${method} ${url.pathname}`, 'no_route');
     if (match.kind === 'wrong-method') {
       status = 405;
-      sendJson(res, 405, { error: `${method} is not allowed on ${url.pathname}; allowed: ${match.allowed.join(', ')}`, code: 'method_not_allowed' }, { allow: match.allowed.join(', ') });
+      sendJson(
+        res,
+        405,
+        { error: `${method} is not allowed on ${url.pathname}; allowed: ${match.allowed.join(', ')}`, code: 'method_not_allowed' },
+        { allow: match.allowed.join(', ') },
+      );
       return;
     }
     const rawBody = await readRawBody(req);

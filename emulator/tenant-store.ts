@@ -46,10 +46,7 @@ function toTenant(row: TenantRow): Tenant {
 }
 
 export async function findTenant(db: PoolClient, id: string, lock = false): Promise<Tenant | null> {
-  const { rows } = await db.query<TenantRow>(
-    `SELECT ${TENANT_COLUMNS} FROM tenants WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
-    [id],
-  );
+  const { rows } = await db.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM tenants WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
   return rows[0] ? toTenant(rows[0]) : null;
 }
 
@@ -61,20 +58,30 @@ export async function requireTenant(db: PoolClient, id: string): Promise<Tenant>
 }
 
 export async function insertTenant(db: PoolClient, t: Tenant): Promise<void> {
-  await db.query(
-    `INSERT INTO tenants (${TENANT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`,
-    [
-      t.id, t.name, t.kind, t.region, t.directoryTenant, t.appVersion, t.capacityMb, t.companyName, t.serial,
-      t.license, t.database.engine, t.database.name, t.baseUrl, t.state, t.testEnvironmentOf, t.registeredDatabase,
-    ],
-  );
+  await db.query(`INSERT INTO tenants (${TENANT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`, [
+    t.id,
+    t.name,
+    t.kind,
+    t.region,
+    t.directoryTenant,
+    t.appVersion,
+    t.capacityMb,
+    t.companyName,
+    t.serial,
+    t.license,
+    t.database.engine,
+    t.database.name,
+    t.baseUrl,
+    t.state,
+    t.testEnvironmentOf,
+    t.registeredDatabase,
+  ]);
 }
 
 export async function listUsers(db: PoolClient, tenantId: string): Promise<DirectoryUserRecord[]> {
-  const { rows } = await db.query<DirectoryUserRecord>(
-    'SELECT login, email, plan, enabled FROM directory_users WHERE tenant_id = $1 ORDER BY position',
-    [tenantId],
-  );
+  const { rows } = await db.query<DirectoryUserRecord>('SELECT login, email, plan, enabled FROM directory_users WHERE tenant_id = $1 ORDER BY position', [
+    tenantId,
+  ]);
   return rows;
 }
 
@@ -90,19 +97,8 @@ export async function writeUsers(db: PoolClient, tenantId: string, users: Direct
   );
 }
 
-export async function recordEvent(
-  db: PoolClient,
-  tenantId: string,
-  action: string,
-  detail: Record<string, unknown>,
-  at: Date = new Date(),
-): Promise<void> {
-  await db.query('INSERT INTO events (tenant_id, at, action, detail) VALUES ($1, $2, $3, $4)', [
-    tenantId,
-    at,
-    action,
-    JSON.stringify(detail),
-  ]);
+export async function recordEvent(db: PoolClient, tenantId: string, action: string, detail: Record<string, unknown>, at: Date = new Date()): Promise<void> {
+  await db.query('INSERT INTO events (tenant_id, at, action, detail) VALUES ($1, $2, $3, $4)', [tenantId, at, action, JSON.stringify(detail)]);
 }
 
 /**

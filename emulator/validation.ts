@@ -8,7 +8,11 @@ const MAX_USERS = 100_000;
 const MAX_TASK_MS = 24 * 3600 * 1000;
 const MAX_MAIL_ENTRIES = 10_000;
 
-const LEASE_HOLDER = z.string().min(1).max(300).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const LEASE_HOLDER = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 /** `replaces`: take the lease over from this holder (whose run has ended), and only from it. */
 export const leaseBody = z.strictObject({ holder: LEASE_HOLDER, replaces: LEASE_HOLDER.nullable().optional() });
 
@@ -51,7 +55,10 @@ export const tenantSeedBody = z.strictObject({
       mode: z.enum(HOSTING_MODES).default('running'),
       clusters: z.array(z.string().regex(CLUSTER_PATTERN, 'must be a cluster name (letters, digits, . _ -)')).default([]),
       recycles: z.number().int().min(0).default(0),
-      tasks: z.array(z.strictObject({ durationMs: z.number().int().min(0).max(MAX_TASK_MS).optional() })).max(1000).default([]),
+      tasks: z
+        .array(z.strictObject({ durationMs: z.number().int().min(0).max(MAX_TASK_MS).optional() }))
+        .max(1000)
+        .default([]),
     })
     .default({ mode: 'running', clusters: [], recycles: 0, tasks: [] }),
   routes: z.array(s.mailRoute).default([]),

@@ -93,28 +93,43 @@ async function runChecks(s: LocalStack, end: FinalOutcome, o: { expectedSerial: 
   const targetDb = tenantDatabaseName(DEMO.target);
   const checks: [string, () => Promise<string | true>][] = [
     ['the clone succeeded', async () => end.outcome === 'done' || `outcome ${end.outcome}`],
-    [`no e-mail address outside @${MAIL_DOMAIN} in ${targetDb}`, async () => {
-      const v = await s.db.verifyEmails(targetDb, s.profile, MAIL_DOMAIN);
-      return v.total === 0 || `${v.total} left: ${v.findings.slice(0, 3).join("; ")}`;
-    }],
-    ['no enabled scheduled task', async () => {
-      const n = await s.db.countEnabledScheduledTasks(targetDb, s.profile);
-      return n === 0 || `${n} still enabled`;
-    }],
-    [`the test serial "${o.expectedSerial}"`, async () => {
-      const info = await s.db.readCompanyInfo(targetDb);
-      return info.serial === o.expectedSerial || `serial is "${info.serial}"`;
-    }],
-    ['templates equal the source\'s (azure)', () => sameBlobs(s, 'azure', 'templates')],
-    ['documents equal the source\'s (azure and soarc)', async () => {
-      const azure = await sameBlobs(s, 'azure', 'documents');
-      const soarc = await sameBlobs(s, 'soarc', 'documents');
-      return azure === true ? soarc : azure;
-    }],
-    ['the platform shows the target running, directory state Normal', async () => {
-      const st = await s.admin.state(DEMO.target);
-      return (st.hosting.mode === 'running' && st.tenant.state === 'Normal') || `hosting ${st.hosting.mode}, directory ${st.tenant.state}`;
-    }],
+    [
+      `no e-mail address outside @${MAIL_DOMAIN} in ${targetDb}`,
+      async () => {
+        const v = await s.db.verifyEmails(targetDb, s.profile, MAIL_DOMAIN);
+        return v.total === 0 || `${v.total} left: ${v.findings.slice(0, 3).join('; ')}`;
+      },
+    ],
+    [
+      'no enabled scheduled task',
+      async () => {
+        const n = await s.db.countEnabledScheduledTasks(targetDb, s.profile);
+        return n === 0 || `${n} still enabled`;
+      },
+    ],
+    [
+      `the test serial "${o.expectedSerial}"`,
+      async () => {
+        const info = await s.db.readCompanyInfo(targetDb);
+        return info.serial === o.expectedSerial || `serial is "${info.serial}"`;
+      },
+    ],
+    ["templates equal the source's (azure)", () => sameBlobs(s, 'azure', 'templates')],
+    [
+      "documents equal the source's (azure and soarc)",
+      async () => {
+        const azure = await sameBlobs(s, 'azure', 'documents');
+        const soarc = await sameBlobs(s, 'soarc', 'documents');
+        return azure === true ? soarc : azure;
+      },
+    ],
+    [
+      'the platform shows the target running, directory state Normal',
+      async () => {
+        const st = await s.admin.state(DEMO.target);
+        return (st.hosting.mode === 'running' && st.tenant.state === 'Normal') || `hosting ${st.hosting.mode}, directory ${st.tenant.state}`;
+      },
+    ],
     [`the welcome mail reached ${DEMO.target}@${MAIL_DOMAIN}`, () => mailArrived(s, `${DEMO.target}@${MAIL_DOMAIN}`, o.since)],
     [`the requester's mail reached ${REQUESTED_BY}`, () => mailArrived(s, REQUESTED_BY, o.since)],
   ];
@@ -153,9 +168,7 @@ async function mailArrived(s: LocalStack, to: string, since: number): Promise<st
     const res = await fetch(`${s.inboxUrl}/email`);
     if (!res.ok) return `GET ${s.inboxUrl}/email answered ${res.status}`;
     const mails = (await res.json()) as MaildevMail[];
-    const hit = mails.find(
-      (m) => m.to.some((t) => t.address.toLowerCase() === to.toLowerCase()) && Date.parse(m.time ?? m.date ?? '') >= since - 1000,
-    );
+    const hit = mails.find((m) => m.to.some((t) => t.address.toLowerCase() === to.toLowerCase()) && Date.parse(m.time ?? m.date ?? '') >= since - 1000);
     if (hit) return true;
     if (Date.now() > until) return `no mail to ${to} among the ${mails.length} in the inbox`;
     await new Promise((r) => setTimeout(r, 500));

@@ -8,6 +8,7 @@ export class StackError extends Error {
 export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, max = 10_000_000): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new StackError(`${name}=${JSON.stringify(raw)} must be a whole number from 1 to ${max}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
+    throw new StackError(`${name}=${JSON.stringify(raw)} must be a whole number from 1 to ${max}`);
   return Number(raw);
 }

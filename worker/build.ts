@@ -22,8 +22,15 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
   const profile = loadProfile(config.SANITIZATION_PROFILE);
   // Each tenant's engine comes from the directory; a worker serves the engines it has a server for.
   const databases = new TenantDatabases({
-    postgres: new PostgresTenantDatabase({ adminUrl: config.TENANT_DB_URL, loginPassword: config.TENANT_LOGIN_PASSWORD, pgBinDir: config.PG_BIN_DIR, lockWaitTimeoutMs: config.PG_LOCK_WAIT_TIMEOUT_MS }),
-    mssql: config.TENANT_MSSQL_URL ? new MssqlTenantDatabase({ adminUrl: config.TENANT_MSSQL_URL, loginPassword: config.TENANT_LOGIN_PASSWORD, backupsTo: config.TENANT_MSSQL_BACKUPS }) : undefined,
+    postgres: new PostgresTenantDatabase({
+      adminUrl: config.TENANT_DB_URL,
+      loginPassword: config.TENANT_LOGIN_PASSWORD,
+      pgBinDir: config.PG_BIN_DIR,
+      lockWaitTimeoutMs: config.PG_LOCK_WAIT_TIMEOUT_MS,
+    }),
+    mssql: config.TENANT_MSSQL_URL
+      ? new MssqlTenantDatabase({ adminUrl: config.TENANT_MSSQL_URL, loginPassword: config.TENANT_LOGIN_PASSWORD, backupsTo: config.TENANT_MSSQL_BACKUPS })
+      : undefined,
   });
   const archives = new AzureBlobArchives({ azure: config.ARCHIVE_AZURE_CONNECTION, soarc: config.ARCHIVE_SOARC_CONNECTION });
   const mailer = new SmtpMailer({

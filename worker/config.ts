@@ -11,7 +11,10 @@ import { DEFAULT_SANDBOX_DOMAINS, badSandboxPattern } from '../workflows/sandbox
 const sandboxDomains = z
   .string()
   .transform((text, ctx) => {
-    const list = text.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean);
+    const list = text
+      .split(',')
+      .map((d) => d.trim().toLowerCase())
+      .filter(Boolean);
     if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'SANDBOX_MAIL_DOMAINS must name at least one domain' });
     for (const d of list) {
       const why = badSandboxPattern(d);
@@ -42,15 +45,22 @@ export const configSchema = z.object({
   SANITIZATION_PROFILE: z.string().optional(),
   /** Domains a request may rewrite addresses into; anything else is refused before a clone touches anything. */
   SANDBOX_MAIL_DOMAINS: sandboxDomains,
-  QUERY_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'QUERY_ROLE must be a lower-case SQL identifier').default('customer_query'),
+  QUERY_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'QUERY_ROLE must be a lower-case SQL identifier')
+    .default('customer_query'),
   COPY_JOBS: z.coerce.number().int().min(1).max(32).default(2),
 
   PLATFORM_URL: url('PLATFORM_URL'),
   /** HMAC key of the webhooks sent to partner apps. Secret. */
   WEBHOOK_SIGNING_SECRET: z.string({ error: 'WEBHOOK_SIGNING_SECRET is required' }).min(16, 'WEBHOOK_SIGNING_SECRET must have at least 16 characters'),
 
-  ARCHIVE_AZURE_CONNECTION: z.string({ error: 'ARCHIVE_AZURE_CONNECTION is required' }).includes('AccountName=', { message: 'ARCHIVE_AZURE_CONNECTION must be an Azure Storage connection string' }),
-  ARCHIVE_SOARC_CONNECTION: z.string({ error: 'ARCHIVE_SOARC_CONNECTION is required' }).includes('AccountName=', { message: 'ARCHIVE_SOARC_CONNECTION must be an Azure Storage connection string' }),
+  ARCHIVE_AZURE_CONNECTION: z
+    .string({ error: 'ARCHIVE_AZURE_CONNECTION is required' })
+    .includes('AccountName=', { message: 'ARCHIVE_AZURE_CONNECTION must be an Azure Storage connection string' }),
+  ARCHIVE_SOARC_CONNECTION: z
+    .string({ error: 'ARCHIVE_SOARC_CONNECTION is required' })
+    .includes('AccountName=', { message: 'ARCHIVE_SOARC_CONNECTION must be an Azure Storage connection string' }),
   ARCHIVE_COPY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 
   SMTP_HOST: z.string().default('127.0.0.1'),

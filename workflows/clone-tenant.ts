@@ -177,7 +177,10 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
     if (stopReason !== null) return { accepted: false, message: `already stopping: ${stopReason}` };
     if (kind === 'cancel' && outcome !== 'running') return { accepted: false, message: `the clone is ${outcome}` };
     if (kind === 'rollback' && !retaining) {
-      return { accepted: false, message: `nothing to roll back: the clone ${outcome === 'running' ? 'is still running (cancel it instead)' : `is ${outcome}`} and keeps no old database` };
+      return {
+        accepted: false,
+        message: `nothing to roll back: the clone ${outcome === 'running' ? 'is still running (cancel it instead)' : `is ${outcome}`} and keeps no old database`,
+      };
     }
     stopReason = `${kind === 'cancel' ? 'cancelled' : 'rolled back on request'}: ${reason ?? 'no reason given'}`;
     mainScope.cancel();
@@ -191,8 +194,12 @@ export async function cloneTenant(input: CloneRequestInput): Promise<CloneResult
   // A finished clone keeping its old database can still be undone: like a cancel, it rolls back.
   setHandler(rollbackSignal, (payload) => void stop('rollback', reasonFromSignal(payload)));
   setHandler(skipOptionalDocumentsUpdate, () => skip(), { validator: (payload: unknown) => refuseBad('skipOptionalDocumentsNow', badEmptyPayload(payload)) });
-  setHandler(cancelUpdate, (payload: unknown) => stop('cancel', reasonFromSignal(payload)), { validator: (payload: unknown) => refuseBad('cancelClone', badReasonPayload(payload)) });
-  setHandler(rollbackUpdate, (payload: unknown) => stop('rollback', reasonFromSignal(payload)), { validator: (payload: unknown) => refuseBad('rollbackClone', badReasonPayload(payload)) });
+  setHandler(cancelUpdate, (payload: unknown) => stop('cancel', reasonFromSignal(payload)), {
+    validator: (payload: unknown) => refuseBad('cancelClone', badReasonPayload(payload)),
+  });
+  setHandler(rollbackUpdate, (payload: unknown) => stop('rollback', reasonFromSignal(payload)), {
+    validator: (payload: unknown) => refuseBad('rollbackClone', badReasonPayload(payload)),
+  });
   // Progress is read from the running step's heartbeat (the client's `describe()`), never from
   // a message: this signal came from workers before that, and is now accepted and ignored.
   setHandler(stepProgressSignal, () => undefined);

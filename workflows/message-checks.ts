@@ -29,7 +29,8 @@ export function badReasonPayload(payload: unknown): string | null {
   if (!isRecord(payload)) return `expected an object such as { "reason": "…" }, got ${describe(payload)}`;
   const extra = Object.keys(payload).filter((k) => k !== 'reason');
   if (extra.length) return `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')}: only "reason" is accepted`;
-  if (payload.reason !== undefined && payload.reason !== null && typeof payload.reason !== 'string') return `reason must be text, got ${describe(payload.reason)}`;
+  if (payload.reason !== undefined && payload.reason !== null && typeof payload.reason !== 'string')
+    return `reason must be text, got ${describe(payload.reason)}`;
   if (typeof payload.reason === 'string' && payload.reason.length > MAX_REASON) return `reason is ${payload.reason.length} characters, at most ${MAX_REASON}`;
   return null;
 }

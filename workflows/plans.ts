@@ -57,13 +57,7 @@ export type ActivityName =
 
 /** Activities that put back part of the target as it was before the clone (rollback). */
 export type CompensationName =
-  | 'closeTarget'
-  | 'restoreOldDatabase'
-  | 'restoreHostingMode'
-  | 'restoreClusters'
-  | 'restoreMailRoutes'
-  | 'restoreMailboxes'
-  | 'restoreDirectory';
+  'closeTarget' | 'restoreOldDatabase' | 'restoreHostingMode' | 'restoreClusters' | 'restoreMailRoutes' | 'restoreMailboxes' | 'restoreDirectory';
 
 /** Why a step may be left out for a given request. */
 export type StepCondition = 'documents' | 'attachments' | 'scheduled-tasks' | 'running-mode';
@@ -113,7 +107,9 @@ const STEP = {
   // `wait`: it heartbeats while it reads the whole source for addresses at the sandbox domain.
   checkRequest: s('check-request', 'checkRequest', 'Check the request against the directory (nothing is touched before this passes)', 'wait'),
   backupSource: s('backup-source', 'backupSource', "Wait for saga 'Backup Source Customer' to complete", 'long'),
-  enterMaintenance: s('enter-maintenance', 'enterMaintenance', 'Wait for customer tasks to complete and enter offline maintenance mode', 'wait', { undo: 'restoreHostingMode' }),
+  enterMaintenance: s('enter-maintenance', 'enterMaintenance', 'Wait for customer tasks to complete and enter offline maintenance mode', 'wait', {
+    undo: 'restoreHostingMode',
+  }),
   waitCustomerTasks: s('wait-customer-tasks', 'waitCustomerTasks', 'Wait for customer task to complete', 'wait'),
   connectClusters: s('connect-clusters', 'connectClusters', 'Connecting customer to old clusters', 'wait', { undo: 'restoreClusters' }),
   removeMailRoutes: s('remove-mail-routes', 'removeMailRoutes', 'Remove mail routes', 'quick', { undo: 'restoreMailRoutes' }),
@@ -143,12 +139,24 @@ const STEP = {
   directoryNormal: s('directory-normal', 'setDirectoryNormal', 'Set SuperID tenant state to Normal', 'quick', DIRECTORY),
   createPartnerSystemUsers: s('create-partner-system-users', 'createPartnerSystemUsers', 'Create partner system users from app authorizations', 'quick', DB),
   updateCompanyInfo: s('update-company-info', 'updateCompanyInfo', 'Update company info and license', 'quick', DIRECTORY),
-  cloneDocumentsAzure: s('clone-documents-azure', 'cloneDocumentsAzure', 'Clone Azure documents (optional)', 'long', { optionalDocuments: true, condition: 'documents' }),
-  cloneDocumentsSoarc: s('clone-documents-soarc', 'cloneDocumentsSoarc', 'Clone SoArc documents (optional)', 'long', { optionalDocuments: true, condition: 'documents' }),
-  cloneAttachmentsAzure: s('clone-attachments-azure', 'cloneAttachmentsAzure', 'Clone all Azure attachments or EjPackages', 'long', { condition: 'attachments' }),
+  cloneDocumentsAzure: s('clone-documents-azure', 'cloneDocumentsAzure', 'Clone Azure documents (optional)', 'long', {
+    optionalDocuments: true,
+    condition: 'documents',
+  }),
+  cloneDocumentsSoarc: s('clone-documents-soarc', 'cloneDocumentsSoarc', 'Clone SoArc documents (optional)', 'long', {
+    optionalDocuments: true,
+    condition: 'documents',
+  }),
+  cloneAttachmentsAzure: s('clone-attachments-azure', 'cloneAttachmentsAzure', 'Clone all Azure attachments or EjPackages', 'long', {
+    condition: 'attachments',
+  }),
   cloneAttachmentsSoarc: s('clone-attachments-soarc', 'cloneAttachmentsSoarc', 'Clone SoArc attachments', 'long', { condition: 'attachments' }),
   notifyApps: s('notify-apps', 'notifyApps', 'Notify apps about changing state with BackupRestored'),
-  enterRunningMode: s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', { condition: 'running-mode', opensTarget: true, undo: 'closeTarget' }),
+  enterRunningMode: s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', {
+    condition: 'running-mode',
+    opensTarget: true,
+    undo: 'closeTarget',
+  }),
   waitHostingOperations: s('wait-hosting-operations', 'waitHostingOperations', "Wait for customer's IIS ApplicationHost.config operations", 'wait'),
   dropSetAsideDatabase: s('drop-set-aside-database', 'dropSetAsideDatabase', 'Drop the old target database set aside at the start'),
   notifyRequester: s('notify-requester', 'notifyRequester', 'Tell the requester how the clone ended'),

@@ -56,9 +56,7 @@ const EMAIL = /^[^\s@<>",;]+@([a-z0-9-]+\.)+[a-z]{2,63}$/i;
 
 export function checkTenantId(what: string, value: unknown): string {
   if (typeof value !== 'string' || !TENANT_ID.test(value)) {
-    throw new RequestError(
-      `${what} tenant id ${JSON.stringify(value)} is invalid: use 2-41 lower-case letters, digits and '-', starting with a letter`,
-    );
+    throw new RequestError(`${what} tenant id ${JSON.stringify(value)} is invalid: use 2-41 lower-case letters, digits and '-', starting with a letter`);
   }
   return value;
 }
@@ -77,8 +75,18 @@ function flag(what: string, value: unknown, fallback: boolean): boolean {
 }
 
 const FIELDS: readonly (keyof CloneRequest)[] = [
-  'source', 'target', 'plan', 'targetKind', 'mailDomain', 'documents', 'attachmentModules', 'keepScheduledTasks', 'enterRunningMode', 'pointInTime',
-  'requestedBy', 'retainOldDatabaseFor',
+  'source',
+  'target',
+  'plan',
+  'targetKind',
+  'mailDomain',
+  'documents',
+  'attachmentModules',
+  'keepScheduledTasks',
+  'enterRunningMode',
+  'pointInTime',
+  'requestedBy',
+  'retainOldDatabaseFor',
 ];
 
 /**
@@ -91,7 +99,9 @@ export function normalizeRequest(input: CloneRequestInput, opts: { strict?: bool
   if (opts.strict !== false) {
     const unknown = Object.keys(input).filter((k) => !(FIELDS as readonly string[]).includes(k));
     if (unknown.length) {
-      throw new RequestError(`the clone request has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the fields are ${FIELDS.join(', ')}`);
+      throw new RequestError(
+        `the clone request has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the fields are ${FIELDS.join(', ')}`,
+      );
     }
   }
   const source = checkTenantId('source', input.source);
@@ -101,7 +111,7 @@ export function normalizeRequest(input: CloneRequestInput, opts: { strict?: bool
   const plan = oneOf('plan', input.plan ?? 'copy', PLAN_IDS);
   const targetKind = input.targetKind == null ? null : oneOf('target kind', input.targetKind, TARGET_KINDS);
 
-  const mailDomain = typeof input.mailDomain === 'string' ? input.mailDomain.trim().toLowerCase() : input.mailDomain ?? 'mailinator.com';
+  const mailDomain = typeof input.mailDomain === 'string' ? input.mailDomain.trim().toLowerCase() : (input.mailDomain ?? 'mailinator.com');
   if (typeof mailDomain !== 'string' || !isDomainName(mailDomain)) {
     throw new RequestError(`mail domain ${JSON.stringify(input.mailDomain)} is invalid: expected a domain name such as mailinator.com`);
   }
@@ -139,7 +149,9 @@ export function normalizeRequest(input: CloneRequestInput, opts: { strict?: bool
   let retainOldDatabaseFor: string | null = null;
   if (input.retainOldDatabaseFor != null) {
     if (typeof input.retainOldDatabaseFor !== 'string' || durationMs(input.retainOldDatabaseFor) === null) {
-      throw new RequestError(`retention ${JSON.stringify(input.retainOldDatabaseFor)} is invalid: expected a duration such as 90s, 30m, 24h or 7d, at most 30d`);
+      throw new RequestError(
+        `retention ${JSON.stringify(input.retainOldDatabaseFor)} is invalid: expected a duration such as 90s, 30m, 24h or 7d, at most 30d`,
+      );
     }
     retainOldDatabaseFor = input.retainOldDatabaseFor;
   }

@@ -51,11 +51,11 @@ export function archiveActivities({ archives, concurrency }: ArchiveDeps) {
           checkpoint: i === start.module ? start.within : undefined,
           signal: reporter.signal,
           onProgress: (within, p) =>
-            reporter.report(
-              ((i + p.percent / 100) / attachmentModules.length) * 100,
-              `${module}: ${p.detail}`,
-              { module: i, within, copied: base + within.copied },
-            ),
+            reporter.report(((i + p.percent / 100) / attachmentModules.length) * 100, `${module}: ${p.detail}`, {
+              module: i,
+              within,
+              copied: base + within.copied,
+            }),
         },
       );
       copied = base + r.copied;

@@ -1,20 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  BlobServiceClient,
-  ContainerClient,
-  ContainerSASPermissions,
-  StorageSharedKeyCredential,
-  generateBlobSASQueryParameters,
-} from '@azure/storage-blob';
-import type {
-  ArchiveCopyOptions,
-  ArchiveCopyResult,
-  ArchiveLocation,
-  ArchiveSystem,
-  Archives,
-  CopyCheckpoint,
-  ServerAccess,
-} from './port';
+import { BlobServiceClient, ContainerClient, ContainerSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters } from '@azure/storage-blob';
+import type { ArchiveCopyOptions, ArchiveCopyResult, ArchiveLocation, ArchiveSystem, Archives, CopyCheckpoint, ServerAccess } from './port';
 import { checkBlockSize, downloadBlobToFile, readBlobText, uploadFileToBlob } from './blob-files';
 import { DonePrefix } from './done-prefix';
 import { checkBlobName, describeLocation, resolveLocation, type ResolvedLocation } from './location';
@@ -98,11 +84,7 @@ function checkOptions(opts: ArchiveCopyOptions): { concurrency: number; start: C
   }
   const start = opts.checkpoint ?? { after: null, copied: 0, bytes: 0 };
   const countOk = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0;
-  if (
-    (start.after !== null && typeof start.after !== 'string') ||
-    !countOk(start.copied) ||
-    !countOk(start.bytes)
-  ) {
+  if ((start.after !== null && typeof start.after !== 'string') || !countOk(start.copied) || !countOk(start.bytes)) {
     throw new Error(`invalid archive copy checkpoint ${JSON.stringify(start)}`);
   }
   return { concurrency, start: { after: start.after, copied: start.copied, bytes: start.bytes } };
@@ -191,8 +173,7 @@ export class AzureBlobArchives implements Archives {
     const src = resolveLocation(from);
     const dst = resolveLocation(to);
     const { concurrency, start } = checkOptions(opts);
-    if (src.system === dst.system && src.container === dst.container &&
-        (src.prefix.startsWith(dst.prefix) || dst.prefix.startsWith(src.prefix))) {
+    if (src.system === dst.system && src.container === dst.container && (src.prefix.startsWith(dst.prefix) || dst.prefix.startsWith(src.prefix))) {
       throw new Error(`cannot sync ${describeLocation(src)} onto overlapping ${describeLocation(dst)}`);
     }
     if (opts.signal?.aborted) throw new ArchiveSyncAborted(start, opts.signal.reason);
@@ -212,7 +193,10 @@ export class AzureBlobArchives implements Archives {
     const total = sourceBlobs.length;
     const alreadyDone = start.after === null ? 0 : sourceBlobs.filter((b) => byName(b.name, start.after!) <= 0).length;
     const todo = sourceBlobs.slice(alreadyDone);
-    const tracker = new DonePrefix(todo.map((b) => b.name), start);
+    const tracker = new DonePrefix(
+      todo.map((b) => b.name),
+      start,
+    );
     const sourceSas = this.sasSource(src);
 
     const copyOne = async (blob: BlobEntry): Promise<{ copied: boolean; bytes: number }> => {
@@ -230,10 +214,7 @@ export class AzureBlobArchives implements Archives {
           throw new Error(`copy status ${result.copyStatus}`);
         }
       } catch (err) {
-        throw new Error(
-          `copying '${blob.name}' from ${describeLocation(src)} to ${describeLocation(dst)} failed: ${errorText(err)}`,
-          { cause: err },
-        );
+        throw new Error(`copying '${blob.name}' from ${describeLocation(src)} to ${describeLocation(dst)} failed: ${errorText(err)}`, { cause: err });
       }
       return { copied: true, bytes: blob.size };
     };

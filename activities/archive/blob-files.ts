@@ -48,9 +48,13 @@ function abortError(signal: AbortSignal, what: string): Error {
 
 async function md5OfFile(file: string, signal?: AbortSignal): Promise<Buffer> {
   const hash = createHash('md5');
-  await pipeline(createReadStream(file), async function* (chunks: AsyncIterable<Buffer>) {
-    for await (const chunk of chunks) hash.update(chunk);
-  }, { signal });
+  await pipeline(
+    createReadStream(file),
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) hash.update(chunk);
+    },
+    { signal },
+  );
   return hash.digest();
 }
 
@@ -137,9 +141,7 @@ export async function downloadBlobToFile(
     if (bytes !== total) throw new Error(`download of "${blob.name}" ended after ${bytes} of ${total} bytes`);
     const got = hash.digest();
     if (expected && expected.length > 0 && !got.equals(Buffer.from(expected))) {
-      throw new Error(
-        `download of "${blob.name}" is corrupt: MD5 ${got.toString('base64')} != blob's ${Buffer.from(expected).toString('base64')}`,
-      );
+      throw new Error(`download of "${blob.name}" is corrupt: MD5 ${got.toString('base64')} != blob's ${Buffer.from(expected).toString('base64')}`);
     }
     await rename(partial, local);
   } catch (err) {

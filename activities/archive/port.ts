@@ -56,9 +56,19 @@ export interface Archives {
   /** A blob's content as text, or null when it does not exist. */
   getText(at: ArchiveLocation, name: string): Promise<string | null>;
   /** Upload a local file (streamed, in blocks, with progress). Overwrites. */
-  uploadFile(at: ArchiveLocation, name: string, file: string, opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal }): Promise<{ bytes: number }>;
+  uploadFile(
+    at: ArchiveLocation,
+    name: string,
+    file: string,
+    opts?: { onProgress?: (bytes: number) => void; signal?: AbortSignal },
+  ): Promise<{ bytes: number }>;
   /** Download a blob to a local file (streamed, with progress). */
-  downloadFile(at: ArchiveLocation, name: string, file: string, opts?: { onProgress?: (bytes: number, total: number) => void; signal?: AbortSignal }): Promise<{ bytes: number }>;
+  downloadFile(
+    at: ArchiveLocation,
+    name: string,
+    file: string,
+    opts?: { onProgress?: (bytes: number, total: number) => void; signal?: AbortSignal },
+  ): Promise<{ bytes: number }>;
   /**
    * A container-wide SAS (read, write, delete, list) for a database server that reads or writes
    * the archive itself (SQL Server's BACKUP/RESTORE TO URL), valid for `lifetimeMs`. The

@@ -17,7 +17,11 @@ export class TenantDatabases {
   /** The engine's adapter; a tenant on an engine this worker has no server for is refused. */
   for(engine: Engine): TenantDatabase {
     const db = this.byEngine[engine];
-    if (!db) throw ApplicationFailure.nonRetryable(`this worker has no ${engine} server configured (${engine === 'mssql' ? 'TENANT_MSSQL_URL' : 'TENANT_DB_URL'})`, 'EngineNotConfigured');
+    if (!db)
+      throw ApplicationFailure.nonRetryable(
+        `this worker has no ${engine} server configured (${engine === 'mssql' ? 'TENANT_MSSQL_URL' : 'TENANT_DB_URL'})`,
+        'EngineNotConfigured',
+      );
     return db;
   }
 

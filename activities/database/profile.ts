@@ -8,14 +8,10 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
-const identifier = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)');
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)');
 
 /** A name the catalog is searched for (never spliced into SQL): `table` (default schema) or `schema.table`. */
-const catalogName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,127}$/, 'must be a table or column name (letters, digits, _ and $)');
+const catalogName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,127}$/, 'must be a table or column name (letters, digits, _ and $)');
 const qualifiedTable = z
   .string()
   .regex(/^([A-Za-z_][A-Za-z0-9_$]{0,127}\.)?[A-Za-z_][A-Za-z0-9_$]{0,127}$/, 'must be a table name, optionally schema-qualified (schema.table)');
@@ -40,7 +36,14 @@ export const profileSchema = z.strictObject({
      * primary key): every text-like column of every table is scrubbed whether listed or not.
      */
     columns: z
-      .array(z.strictObject({ table: qualifiedTable, column: catalogName, key: catalogName.optional(), batchSize: z.number().int().min(100).max(1_000_000).optional() }))
+      .array(
+        z.strictObject({
+          table: qualifiedTable,
+          column: catalogName,
+          key: catalogName.optional(),
+          batchSize: z.number().int().min(100).max(1_000_000).optional(),
+        }),
+      )
       .default([]),
     batchSize: z.number().int().min(100).max(1_000_000).default(20_000),
     /**
@@ -54,7 +57,9 @@ export const profileSchema = z.strictObject({
   /** Rows whose credential / encrypted columns are cleared (set NULL). */
   clear: z.array(z.strictObject({ table: identifier, columns: z.array(identifier).min(1) })).default([]),
   /** Tables whose rows are deleted (webhooks, environment-specific rows). */
-  deleteRows: z.array(z.strictObject({ table: identifier, where: z.record(identifier, z.union([z.string(), z.number(), z.boolean()])).default({}) })).default([]),
+  deleteRows: z
+    .array(z.strictObject({ table: identifier, where: z.record(identifier, z.union([z.string(), z.number(), z.boolean()])).default({}) }))
+    .default([]),
   /** Open tickets to close, users to disable, … : set columns where conditions hold. */
   update: z.array(setColumns).default([]),
   /** Columns holding URLs; the production host is rewritten to the target's. */

@@ -40,17 +40,27 @@ export function startingCheckpoint(candidate: unknown, tables: { label: string }
   const cp = candidate as Partial<ScrubCheckpoint> | null | undefined;
   if (!cp || typeof cp !== 'object') return { ...FRESH_CHECKPOINT };
   const ok =
-    Number.isInteger(cp.table) && cp.table! >= 0 && cp.table! <= tables.length &&
+    Number.isInteger(cp.table) &&
+    cp.table! >= 0 &&
+    cp.table! <= tables.length &&
     (cp.table === tables.length ? true : cp.tableName === tables[cp.table!].label) &&
     (cp.after === null || typeof cp.after === 'string') &&
-    Number.isInteger(cp.rewritten) && cp.rewritten! >= 0 && Number.isInteger(cp.batches) && cp.batches! >= 0;
-  return ok ? { table: cp.table!, tableName: cp.tableName ?? null, after: cp.after ?? null, rewritten: cp.rewritten!, batches: cp.batches! } : { ...FRESH_CHECKPOINT };
+    Number.isInteger(cp.rewritten) &&
+    cp.rewritten! >= 0 &&
+    Number.isInteger(cp.batches) &&
+    cp.batches! >= 0;
+  return ok
+    ? { table: cp.table!, tableName: cp.tableName ?? null, after: cp.after ?? null, rewritten: cp.rewritten!, batches: cp.batches! }
+    : { ...FRESH_CHECKPOINT };
 }
 
 /** Walk every table from the start checkpoint; returns the final (every table done) checkpoint. */
 export async function runTableScrub(s: TableScrub): Promise<ScrubCheckpoint> {
   const cp = { ...s.start };
-  const total = Math.max(1, s.tables.reduce((a, t) => a + t.weight, 0));
+  const total = Math.max(
+    1,
+    s.tables.reduce((a, t) => a + t.weight, 0),
+  );
   // Where a committed batch leaves the scrub: a finished table moves the checkpoint to the next
   // one, so a crash right after a table's last batch does not start that table again.
   const position = (ti: number, after: string | null, rewritten: number, batches: number): ScrubCheckpoint =>
@@ -67,7 +77,10 @@ export async function runTableScrub(s: TableScrub): Promise<ScrubCheckpoint> {
       after = step.after;
       Object.assign(cp, position(ti, after, cp.rewritten + step.updated, cp.batches + 1));
       const percent = Math.min(99, Math.floor((100 * (before + weight * Math.min(1, step.done))) / total));
-      s.opts.onBatch?.({ ...cp }, { percent, detail: `${label}: ${cp.rewritten} rows rewritten in ${cp.batches} batches (table ${ti + 1} of ${s.tables.length})` });
+      s.opts.onBatch?.(
+        { ...cp },
+        { percent, detail: `${label}: ${cp.rewritten} rows rewritten in ${cp.batches} batches (table ${ti + 1} of ${s.tables.length})` },
+      );
       if (after === null) break;
     }
   }

@@ -63,7 +63,8 @@ export class SmtpMailer implements Mailer {
       throw new Error(`SmtpMailer: invalid subject ${JSON.stringify(mail.subject)} (one line of text)`);
     }
     if (typeof mail.text !== 'string') throw new Error(`SmtpMailer: mail text to '${mail.to}' must be a string`);
-    if (mail.messageId !== undefined && !MESSAGE_ID.test(mail.messageId)) throw new Error(`SmtpMailer: invalid Message-ID ${JSON.stringify(mail.messageId)} (left@right, no spaces or angle brackets)`);
+    if (mail.messageId !== undefined && !MESSAGE_ID.test(mail.messageId))
+      throw new Error(`SmtpMailer: invalid Message-ID ${JSON.stringify(mail.messageId)} (left@right, no spaces or angle brackets)`);
     try {
       const info = await this.transport.sendMail({
         from: this.from,

@@ -51,7 +51,8 @@ export class HttpDirectory implements Directory {
       await this.http.put(tenantPath(tenant, 'lease'), { holder, replaces }, leaseBody);
       return { acquired: true };
     } catch (err) {
-      if (err instanceof PlatformHttpError && err.code === 'lease_held') return { acquired: false, holder: (await this.getLease(tenant)) ?? 'an unknown holder' };
+      if (err instanceof PlatformHttpError && err.code === 'lease_held')
+        return { acquired: false, holder: (await this.getLease(tenant)) ?? 'an unknown holder' };
       throw err;
     }
   }

@@ -124,10 +124,7 @@ export class JsonHttpClient {
       response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      const reason =
-        e.name === 'TimeoutError'
-          ? `timed out after ${this.timeoutMs} ms`
-          : `failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
+      const reason = e.name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : `failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
       throw new PlatformHttpError(method, url, 0, reason, `${method} ${url} ${reason}`);
     }
     let text: string;
@@ -153,7 +150,13 @@ export class JsonHttpClient {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new PlatformHttpError(method, url, response.status, text.slice(0, 200), `${method} ${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+      throw new PlatformHttpError(
+        method,
+        url,
+        response.status,
+        text.slice(0, 200),
+        `${method} ${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+      );
     }
   }
 

@@ -6,16 +6,7 @@
  * still fails loudly instead of leaking `undefined` into a workflow.
  */
 import { z } from 'zod';
-import type {
-  DirectoryState,
-  DirectoryUserRecord,
-  HostingMode,
-  HostingState,
-  MailRoute,
-  PartnerApp,
-  Tenant,
-  TenantKind,
-} from './port';
+import type { DirectoryState, DirectoryUserRecord, HostingMode, HostingState, MailRoute, PartnerApp, Tenant, TenantKind } from './port';
 
 export const TENANT_KINDS = ['production', 'sandbox', 'test'] as const satisfies readonly TenantKind[];
 export const DIRECTORY_STATES = ['Normal', 'InMigration'] as const satisfies readonly DirectoryState[];

@@ -85,12 +85,7 @@ export class WebhookRejectedError extends Error {
 }
 
 /** POST `payload` as JSON with a fresh signature; a non-2xx answer is an error. */
-export async function postSignedWebhook(
-  url: string,
-  payload: unknown,
-  secret: string,
-  options: { timeoutMs?: number } = {},
-): Promise<{ status: number }> {
+export async function postSignedWebhook(url: string, payload: unknown, secret: string, options: { timeoutMs?: number } = {}): Promise<{ status: number }> {
   requireSecret(secret);
   let target: URL;
   try {
@@ -120,7 +115,10 @@ export async function postSignedWebhook(
   }
   const text = await response.text().catch(() => '');
   if (!response.ok) {
-    throw new WebhookRejectedError(`webhook POST ${url} answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 300)}` : ''}`, response.status);
+    throw new WebhookRejectedError(
+      `webhook POST ${url} answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 300)}` : ''}`,
+      response.status,
+    );
   }
   return { status: response.status };
 }

@@ -67,7 +67,8 @@ export function backupActivities({ databases, directory, archives, client, taskQ
       });
       await archives.uploadFile(at, ref.dumpBlob, file, {
         signal: reporter.signal,
-        onProgress: (bytes) => reporter.report(60 + (40 * bytes) / Math.max(1, dump.bytes), `uploading ${(bytes / 1048576).toFixed(1)} of ${(dump.bytes / 1048576).toFixed(1)} MiB`),
+        onProgress: (bytes) =>
+          reporter.report(60 + (40 * bytes) / Math.max(1, dump.bytes), `uploading ${(bytes / 1048576).toFixed(1)} of ${(dump.bytes / 1048576).toFixed(1)} MiB`),
       });
       const entry: BackupRef = { ...ref, format: dump.format, sizeBytes: dump.bytes };
       // The catalogue entry is written last: a backup is listed only once its dump is whole.
@@ -80,7 +81,8 @@ export function backupActivities({ databases, directory, archives, client, taskQ
     async dumpTenantDatabase(input: BackupInput): Promise<BackupRef> {
       const tenant = await directory.getTenant(input.tenant);
       if (!tenant) throw ApplicationFailure.nonRetryable(`tenant ${input.tenant} is unknown to the directory`, 'BackupRefused');
-      if (!databases.has(tenant.database.engine)) throw ApplicationFailure.nonRetryable(`${input.tenant} lives on ${tenant.database.engine}, which this worker has no server for`, 'BackupRefused');
+      if (!databases.has(tenant.database.engine))
+        throw ApplicationFailure.nonRetryable(`${input.tenant} lives on ${tenant.database.engine}, which this worker has no server for`, 'BackupRefused');
       const db = databases.for(tenant.database.engine);
       // A dump of a database a clone is replacing would be neither the old tenant nor the new:
       // the backup owns its tenant while it runs, like a clone owns its target.
@@ -132,7 +134,8 @@ export function backupActivities({ databases, directory, archives, client, taskQ
         const file = path.join(dir, 'dump');
         await archives.downloadFile(at, dumpBlob, file, {
           signal: reporter.signal,
-          onProgress: (bytes, total) => reporter.report((30 * bytes) / Math.max(1, total), `downloading ${(bytes / 1048576).toFixed(1)} of ${(total / 1048576).toFixed(1)} MiB`),
+          onProgress: (bytes, total) =>
+            reporter.report((30 * bytes) / Math.max(1, total), `downloading ${(bytes / 1048576).toFixed(1)} of ${(total / 1048576).toFixed(1)} MiB`),
         });
         const r = await db.restoreDatabase(file, targetDatabase, {
           serverSource: await archives.serverAccess(at, SERVER_ACCESS_MS),

@@ -26,7 +26,9 @@ export function checkRequestActivity({ databases, directory, hosting, mailServic
     if (tgt.kind === 'production') throw refuse(`target ${target} is a production tenant: only sandbox and test tenants can be overwritten by a clone`);
     if (targetKind && tgt.kind !== targetKind) throw refuse(`target ${target} is a ${tgt.kind} tenant, but the request says ${targetKind}`);
     if (src.directoryTenant !== tgt.directoryTenant) {
-      throw refuse(`source ${source} (directory tenant ${src.directoryTenant}) and target ${target} (directory tenant ${tgt.directoryTenant}) belong to different customers`);
+      throw refuse(
+        `source ${source} (directory tenant ${src.directoryTenant}) and target ${target} (directory tenant ${tgt.directoryTenant}) belong to different customers`,
+      );
     }
     if (src.database.engine !== tgt.database.engine) {
       throw refuse(`source ${source} lives on ${src.database.engine} and target ${target} on ${tgt.database.engine}: a clone cannot cross database engines`);
@@ -36,7 +38,9 @@ export function checkRequestActivity({ databases, directory, hosting, mailServic
     if (!(await db.exists(src.database.name))) throw refuse(`source database ${src.database.name} of ${source} does not exist`);
     const setAside = setAsideName(tgt.database.name);
     if (await db.exists(setAside)) {
-      throw refuse(`an earlier clone left ${target}'s old database set aside as ${setAside}; rename it back to ${tgt.database.name} or drop it before cloning again`);
+      throw refuse(
+        `an earlier clone left ${target}'s old database set aside as ${setAside}; rename it back to ${tgt.database.name} or drop it before cloning again`,
+      );
     }
     const missing = await db.missingProfileNames(src.database.name, profile);
     if (missing.length > 0) {

@@ -74,7 +74,8 @@ export function fenced<T extends object>(activities: T, directory: Directory, ex
       try {
         return await actingFor(holder, call);
       } catch (err) {
-        if (err instanceof PlatformHttpError && err.code === 'lease_mismatch') throw leaseLost(target, holder, await directory.getLease(target).catch(() => null));
+        if (err instanceof PlatformHttpError && err.code === 'lease_mismatch')
+          throw leaseLost(target, holder, await directory.getLease(target).catch(() => null));
         throw err;
       }
     };

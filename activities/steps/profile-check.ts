@@ -26,12 +26,18 @@ export function profileCheckActivities({ databases, directory, profile, sandboxD
       // Columns are read against a well-formed domain even when this one is refused, so the report is whole.
       const scanDomain = isDomainName(mailDomain) ? mailDomain : 'mailinator.com';
       reportDetail('profile-check', `reading ${name} for addresses`);
-      const [missing, columns, atDomain] = await Promise.all([db.missingProfileNames(name, profile), db.addressColumns(name, profile, scanDomain), db.countAddressesAt(name, scanDomain)]);
+      const [missing, columns, atDomain] = await Promise.all([
+        db.missingProfileNames(name, profile),
+        db.addressColumns(name, profile, scanDomain),
+        db.countAddressesAt(name, scanDomain),
+      ]);
       if (missing.length) problems.push(`the profile names what ${name} does not have: ${missing.join(', ')}`);
       const inUse = domainInUse(tenant, mailDomain, atDomain);
       if (inUse) problems.push(inUse);
       for (const c of columns.filter((x) => x.coverage === 'not-rewritable')) {
-        problems.push(`${c.column} (${c.type}) holds ${c.values} values with addresses the scrub cannot rewrite, e.g. ${c.example}: the verification would fail the clone`);
+        problems.push(
+          `${c.column} (${c.type}) holds ${c.values} values with addresses the scrub cannot rewrite, e.g. ${c.example}: the verification would fail the clone`,
+        );
       }
       return { tenant, database: name, engine: t.database.engine, profile: profile.name, mailDomain, columns, missing, problems };
     },

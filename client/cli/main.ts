@@ -187,7 +187,9 @@ program
       if (o.json) return console.log(JSON.stringify(rows, null, 2));
       if (rows.length === 0) return console.log('no clones yet');
       for (const r of rows) {
-        console.log(`${r.target.padEnd(24)} ← ${r.source.padEnd(20)} ${r.plan.padEnd(14)} ${r.status.padEnd(11)} ${(r.step ?? '').padEnd(28)} ${r.startTime.toISOString()}`);
+        console.log(
+          `${r.target.padEnd(24)} ← ${r.source.padEnd(20)} ${r.plan.padEnd(14)} ${r.status.padEnd(11)} ${(r.step ?? '').padEnd(28)} ${r.startTime.toISOString()}`,
+        );
       }
     }),
   );
@@ -218,7 +220,12 @@ async function main(argv: string[]): Promise<number> {
       // commander already printed usage errors; help and version are not errors.
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? 0 : 2;
     }
-    const bad = err instanceof RequestError || err instanceof CloneRefusedError || err instanceof CloneAlreadyRunningError || err instanceof CloneNotFoundError || err instanceof ServerUnreachableError;
+    const bad =
+      err instanceof RequestError ||
+      err instanceof CloneRefusedError ||
+      err instanceof CloneAlreadyRunningError ||
+      err instanceof CloneNotFoundError ||
+      err instanceof ServerUnreachableError;
     console.error(`tenant-clone: ${e.message.split('\n')[0]}`);
     if (err instanceof ExitError) return err.exitCode;
     return bad ? 2 : 1;

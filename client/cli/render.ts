@@ -42,8 +42,14 @@ const COVERAGE: Record<ProfileCheckReport['columns'][number]['coverage'], string
 export function renderProfileReport(r: ProfileCheckReport): string {
   const head = `Profile ${r.profile} against ${r.tenant} (${r.engine} database ${r.database}), sandbox domain @${r.mailDomain}`;
   const width = Math.max(6, ...r.columns.map((c) => c.column.length));
-  const rows = r.columns.map((c) => `  ${c.column.padEnd(width)}  ${c.type.padEnd(24)} ${String(c.values).padStart(9)}  ${COVERAGE[c.coverage]}  e.g. ${c.example ?? '-'}`);
-  const columns = rows.length ? [`${rows.length} columns hold addresses outside @${r.mailDomain}:`, ...rows] : [`no column holds an address outside @${r.mailDomain}`];
-  const verdict = r.problems.length ? ['', 'A clone of this tenant would fail:', ...r.problems.map((p) => `  ✘ ${p}`)] : ['', '✔ a clone of this tenant would pass the verification'];
+  const rows = r.columns.map(
+    (c) => `  ${c.column.padEnd(width)}  ${c.type.padEnd(24)} ${String(c.values).padStart(9)}  ${COVERAGE[c.coverage]}  e.g. ${c.example ?? '-'}`,
+  );
+  const columns = rows.length
+    ? [`${rows.length} columns hold addresses outside @${r.mailDomain}:`, ...rows]
+    : [`no column holds an address outside @${r.mailDomain}`];
+  const verdict = r.problems.length
+    ? ['', 'A clone of this tenant would fail:', ...r.problems.map((p) => `  ✘ ${p}`)]
+    : ['', '✔ a clone of this tenant would pass the verification'];
   return [head, ...columns, ...verdict].join('\n');
 }

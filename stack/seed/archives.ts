@@ -24,10 +24,22 @@ const MODULE_NAME = /^[a-z][a-z0-9-]*$/;
 const UPLOAD_CONCURRENCY = 8;
 
 const TEMPLATE_NAMES = [
-  'letters/welcome.docx', 'letters/reminder.docx', 'letters/thank-you.docx', 'letters/price-change.docx',
-  'quotes/standard-quote.docx', 'quotes/service-quote.docx', 'invoices/invoice.dotx', 'invoices/credit-note.dotx',
-  'contracts/service-agreement.docx', 'contracts/nda.docx', 'mail/newsletter.html', 'mail/follow-up.html',
-  'reports/monthly-sales.xlsx', 'reports/pipeline.xlsx', 'labels/envelope-c5.docx', 'forms/order-form.pdf',
+  'letters/welcome.docx',
+  'letters/reminder.docx',
+  'letters/thank-you.docx',
+  'letters/price-change.docx',
+  'quotes/standard-quote.docx',
+  'quotes/service-quote.docx',
+  'invoices/invoice.dotx',
+  'invoices/credit-note.dotx',
+  'contracts/service-agreement.docx',
+  'contracts/nda.docx',
+  'mail/newsletter.html',
+  'mail/follow-up.html',
+  'reports/monthly-sales.xlsx',
+  'reports/pipeline.xlsx',
+  'labels/envelope-c5.docx',
+  'forms/order-form.pdf',
 ];
 const DOCUMENT_KINDS = ['contract', 'offer', 'invoice', 'minutes', 'proposal', 'letter', 'report', 'order'];
 const DOCUMENT_EXTS = ['pdf', 'docx', 'xlsx', 'pdf', 'msg'];
@@ -104,11 +116,7 @@ function blobsFor(system: ArchiveSystem, tenant: string, o: Required<SeedArchive
  * Puts realistic archives for `tenant` into both archive systems: templates, documents and
  * attachments under module prefixes. Deterministic, so seeding twice leaves the same content.
  */
-export async function seedArchives(
-  archives: Archives,
-  tenant: string,
-  opts: SeedArchivesOptions = {},
-): Promise<SeededArchive[]> {
+export async function seedArchives(archives: Archives, tenant: string, opts: SeedArchivesOptions = {}): Promise<SeededArchive[]> {
   const modules = opts.modules ?? DEFAULT_MODULES;
   for (const m of modules) {
     if (typeof m !== 'string' || !MODULE_NAME.test(m)) throw new Error(`seedArchives: invalid module name '${String(m)}'`);

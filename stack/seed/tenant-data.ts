@@ -163,7 +163,10 @@ export async function seedTenantDatabase(adminUrl: string, db: string, opts: See
     );
     for (const a of apps) {
       await client.query('INSERT INTO app_authorizations (app_id, app_name, system_user_login) VALUES ($1, $2, $3)', [a.appId, a.appName, a.systemUserLogin]);
-      await client.query('INSERT INTO users (login, full_name, enabled, is_system) VALUES ($1, $2, true, true) ON CONFLICT (login) DO NOTHING', [a.systemUserLogin, a.appName]);
+      await client.query('INSERT INTO users (login, full_name, enabled, is_system) VALUES ($1, $2, true, true) ON CONFLICT (login) DO NOTHING', [
+        a.systemUserLogin,
+        a.appName,
+      ]);
     }
     await client.query(
       `INSERT INTO scheduled_tasks (name, cron, enabled, notify_email, callback_url)

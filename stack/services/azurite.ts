@@ -27,15 +27,7 @@ export async function startStackAzurite(opts: { port: number; dataDir: string; l
   const child = startChild(
     'azurite',
     process.execPath,
-    [
-      main,
-      '--blobHost', '127.0.0.1',
-      '--blobPort', String(opts.port),
-      '--location', opts.dataDir,
-      '--skipApiVersionCheck',
-      '--loose',
-      '--disableTelemetry',
-    ],
+    [main, '--blobHost', '127.0.0.1', '--blobPort', String(opts.port), '--location', opts.dataDir, '--skipApiVersionCheck', '--loose', '--disableTelemetry'],
     opts.logDir,
     { ...process.env, AZURITE_ACCOUNTS: `${AZURITE_ACCOUNT}:${AZURITE_KEY};${AZURITE_SECOND_ACCOUNT}:${AZURITE_SECOND_KEY}` },
   );

@@ -48,7 +48,8 @@ export async function waitForPort(port: number, child: Child | null, timeoutMs: 
       s.on('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > until) throw new Error(`${child?.name ?? 'service'} did not open port ${port} within ${timeoutMs / 1000}s${child ? `; see ${child.log}` : ''}`);
+    if (Date.now() > until)
+      throw new Error(`${child?.name ?? 'service'} did not open port ${port} within ${timeoutMs / 1000}s${child ? `; see ${child.log}` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -68,11 +68,17 @@ describe('AzureBlobArchives on Azurite', () => {
     assert.deepEqual(await archives.list(to), source);
     assert.equal(result.total, 12);
     assert.equal(result.copied, 12);
-    assert.equal(result.bytes, source.reduce((s, b) => s + b.size, 0));
+    assert.equal(
+      result.bytes,
+      source.reduce((s, b) => s + b.size, 0),
+    );
     assert.equal(result.after, source[source.length - 1].name);
     assert.equal(result.removed, 0);
     assert.equal(progress[progress.length - 1], 100);
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+    assert.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+    );
   });
 
   test('sync removes stale target blobs and repairs changed ones', async () => {
@@ -105,8 +111,14 @@ describe('AzureBlobArchives on Azurite', () => {
     assert.equal(result.removed, 1);
 
     const all = await archives.list(loc('azure', 'acme-prefix', 'attachments'));
-    assert.deepEqual(all.filter((b) => b.name.startsWith('service/')), sourceService);
-    assert.deepEqual(all.filter((b) => !b.name.startsWith('service/')).map((b) => b.name), [crmBlob]);
+    assert.deepEqual(
+      all.filter((b) => b.name.startsWith('service/')),
+      sourceService,
+    );
+    assert.deepEqual(
+      all.filter((b) => !b.name.startsWith('service/')).map((b) => b.name),
+      [crmBlob],
+    );
   });
 
   test('sync works across the two accounts (azure -> soarc)', async () => {
@@ -169,15 +181,16 @@ describe('AzureBlobArchives on Azurite', () => {
     // The checkpoint is trusted: a blob inside the done prefix is not even looked at on resume,
     // so removing one behind the adapter's back shows whether the resumed run touched it.
     const trusted = source[0].name;
-    await BlobServiceClient.fromConnectionString(azurite.connectionString)
-      .getContainerClient('bulk-resume-documents')
-      .deleteBlob(trusted);
+    await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('bulk-resume-documents').deleteBlob(trusted);
     afterStop.delete(trusted);
 
     const resumed = await archives.sync(from, to, { concurrency, checkpoint });
     assert.equal(resumed.copied - checkpoint.copied, 80 - 1 - afterStop.size);
     assert.equal(resumed.total, 80);
-    assert.deepEqual(await archives.list(to), source.filter((b) => b.name !== trusted));
+    assert.deepEqual(
+      await archives.list(to),
+      source.filter((b) => b.name !== trusted),
+    );
     const afterResume = await etags(azurite.connectionString, 'bulk-resume-documents');
     for (const [name, etag] of afterStop) assert.equal(afterResume.get(name), etag, `${name} was copied again`);
 
@@ -214,10 +227,7 @@ describe('AzureBlobArchives on Azurite', () => {
     assert.deepEqual(await archives.list(to), await archives.list(from));
 
     // An already-aborted signal touches nothing.
-    await assert.rejects(
-      archives.sync(from, loc('azure', 'never-made', 'documents'), { signal: AbortSignal.abort() }),
-      { name: 'AbortError' },
-    );
+    await assert.rejects(archives.sync(from, loc('azure', 'never-made', 'documents'), { signal: AbortSignal.abort() }), { name: 'AbortError' });
     assert.deepEqual(await archives.list(loc('azure', 'never-made', 'documents')), []);
   });
 
@@ -255,27 +265,12 @@ describe('AzureBlobArchives on Azurite', () => {
     await assert.rejects(archives.put(loc('soarc', 'acme--x', 'templates'), 'a.txt', 'x'), /'acme--x-templates'/);
     const long = 'a'.repeat(60);
     await assert.rejects(archives.list(loc('azure', long, 'attachments')), new RegExp(`'${long}-attachments'`));
-    await assert.rejects(
-      archives.sync(loc('azure', 'acme', 'templates'), loc('azure', '-bad', 'templates')),
-      /'-bad-templates'/,
-    );
-    await assert.rejects(
-      archives.sync(loc('azure', 'acme', 'templates'), { system: 'gcs' as 'azure', tenant: 'acme-x', kind: 'templates' }),
-      /'gcs'/,
-    );
-    await assert.rejects(
-      archives.sync(loc('azure', 'acme', 'templates'), loc('azure', 'acme-conc', 'templates'), { concurrency: 0 }),
-      /concurrency 0/,
-    );
-    await assert.rejects(
-      archives.sync(loc('azure', 'acme', 'templates'), loc('azure', 'acme', 'templates')),
-      /overlapping/,
-    );
+    await assert.rejects(archives.sync(loc('azure', 'acme', 'templates'), loc('azure', '-bad', 'templates')), /'-bad-templates'/);
+    await assert.rejects(archives.sync(loc('azure', 'acme', 'templates'), { system: 'gcs' as 'azure', tenant: 'acme-x', kind: 'templates' }), /'gcs'/);
+    await assert.rejects(archives.sync(loc('azure', 'acme', 'templates'), loc('azure', 'acme-conc', 'templates'), { concurrency: 0 }), /concurrency 0/);
+    await assert.rejects(archives.sync(loc('azure', 'acme', 'templates'), loc('azure', 'acme', 'templates')), /overlapping/);
     assert.deepEqual(await archives.list(loc('azure', 'acme-conc', 'templates')), []);
     assert.throws(() => new AzureBlobArchives({ azure: azurite.connectionString, soarc: '' }), /soarc/);
-    assert.throws(
-      () => new AzureBlobArchives({ azure: 'UseDevelopmentStorage=false;AccountName=x', soarc: azurite.connectionString }),
-      /'azure'/,
-    );
+    assert.throws(() => new AzureBlobArchives({ azure: 'UseDevelopmentStorage=false;AccountName=x', soarc: azurite.connectionString }), /'azure'/);
   });
 });

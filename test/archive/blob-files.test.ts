@@ -58,9 +58,7 @@ describe('AzureBlobArchives file transfers on Azurite', () => {
     assert.ok(up.length > 2 && increasing(up), `upload progress: ${up.join(',')}`);
 
     // The service holds it as committed blocks of the configured size, with the whole-file MD5.
-    const blob = BlobServiceClient.fromConnectionString(azurite.connectionString)
-      .getContainerClient('acme-backups')
-      .getBlockBlobClient('acme/2024-01-01.dump');
+    const blob = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('acme-backups').getBlockBlobClient('acme/2024-01-01.dump');
     const blocks = await blob.getBlockList('committed');
     assert.equal(blocks.committedBlocks?.length, 6);
     assert.deepEqual(await archives.list(backups('acme')), [{ name: 'acme/2024-01-01.dump', size, md5: md5(original) }]);
@@ -123,7 +121,10 @@ describe('AzureBlobArchives file transfers on Azurite', () => {
     const sub = await mkdtemp(path.join(dir, 'abort-down-'));
     const ac2 = new AbortController();
     await assert.rejects(
-      archives.downloadFile(backups('aborts'), 'a.dump', path.join(sub, 'a.dump'), { signal: ac2.signal, onProgress: (b) => b > 0 && ac2.abort(new Error('cancelled by test')) }),
+      archives.downloadFile(backups('aborts'), 'a.dump', path.join(sub, 'a.dump'), {
+        signal: ac2.signal,
+        onProgress: (b) => b > 0 && ac2.abort(new Error('cancelled by test')),
+      }),
       { name: 'AbortError' },
     );
     assert.deepEqual(await readdir(sub), []);

@@ -31,12 +31,15 @@ describe('seedArchives on Azurite', () => {
         assert.ok(b.size > 0 && b.md5 !== null, b.name);
       }
       const bytes = attachments.reduce((s, b) => s + b.size, 0);
-      assert.deepEqual(summary.find((s) => s.system === system && s.kind === 'attachments'), {
-        system,
-        kind: 'attachments',
-        blobs: 12,
-        bytes,
-      });
+      assert.deepEqual(
+        summary.find((s) => s.system === system && s.kind === 'attachments'),
+        {
+          system,
+          kind: 'attachments',
+          blobs: 12,
+          bytes,
+        },
+      );
     }
   });
 

@@ -74,7 +74,11 @@ describe('copy plan, end to end', { timeout: 10 * 60_000 }, () => {
     assert.equal(Number(outside), 0);
     assert.equal((await stack.db.verifyEmails(TARGET_DB, stack.profile, 'mailinator.com')).total, 0);
     // Seed 000's rule on a plain address: john.doe@company.com -> john.doe_company.com@mailinator.com.
-    const [plain] = await queryDb<{ id: number; address: string }>(stack.adminUrl, SOURCE_DB, `SELECT id, address FROM email_addresses WHERE address ~ '^[a-z0-9.]+@[a-z0-9.-]+$' AND address NOT LIKE '%@mailinator.com' AND length(address) < 60 ORDER BY id LIMIT 1`);
+    const [plain] = await queryDb<{ id: number; address: string }>(
+      stack.adminUrl,
+      SOURCE_DB,
+      `SELECT id, address FROM email_addresses WHERE address ~ '^[a-z0-9.]+@[a-z0-9.-]+$' AND address NOT LIKE '%@mailinator.com' AND length(address) < 60 ORDER BY id LIMIT 1`,
+    );
     const [copied] = await queryDb<{ address: string }>(stack.adminUrl, TARGET_DB, 'SELECT address FROM email_addresses WHERE id = $1', [plain.id]);
     assert.equal(copied.address, `${plain.address.replace('@', '_')}@mailinator.com`);
     // …every scheduled task disabled, the test serial, the test mailbox, no webhooks left.
@@ -90,7 +94,11 @@ describe('copy plan, end to end', { timeout: 10 * 60_000 }, () => {
     const auths = await stack.db.readAppAuthorizations(TARGET_DB);
     assert.deepEqual(auths.map((a) => a.appId).sort(), DEFAULT_APP_AUTHORIZATIONS.map((a) => a.appId).sort());
     const users = await stack.db.listUsers(TARGET_DB);
-    for (const a of DEFAULT_APP_AUTHORIZATIONS) assert.ok(users.some((u) => u.login === a.systemUserLogin && u.isSystem), a.systemUserLogin);
+    for (const a of DEFAULT_APP_AUTHORIZATIONS)
+      assert.ok(
+        users.some((u) => u.login === a.systemUserLogin && u.isSystem),
+        a.systemUserLogin,
+      );
     // The tenant's login may connect and read and write the copied tables; the old database,
     // set aside during the clone, is gone.
     const [grants] = await queryDb<{ connect: boolean; rw: boolean }>(
@@ -143,12 +151,18 @@ describe('copy plan, end to end', { timeout: 10 * 60_000 }, () => {
     assert.equal(state.tenant.serial, company.serial);
     assert.deepEqual(state.routes, []);
     assert.deepEqual(state.mailboxes, ['acme-sandbox@mailinator.com']);
-    const dbUsers = users.filter((u) => !u.isSystem).map((u) => u.login).sort();
+    const dbUsers = users
+      .filter((u) => !u.isSystem)
+      .map((u) => u.login)
+      .sort();
     assert.deepEqual(state.users.map((u) => u.login).sort(), dbUsers);
     assert.ok(state.users.every((u) => !u.email || u.email.toLowerCase().endsWith('@mailinator.com')));
     // The directory went through InMigration and back, in that order.
     const stateChanges = state.events.filter((e) => e.action.toLowerCase().includes('state')).map((e) => JSON.stringify(e.detail));
-    assert.ok(stateChanges.some((d) => d.includes('InMigration')), JSON.stringify(state.events.map((e) => e.action)));
+    assert.ok(
+      stateChanges.some((d) => d.includes('InMigration')),
+      JSON.stringify(state.events.map((e) => e.action)),
+    );
     // Source platform state untouched.
     assert.equal(sourceState.hosting.mode, 'running');
     assert.equal(sourceState.routes.length, 2);
@@ -181,7 +195,10 @@ describe('copy plan, end to end', { timeout: 10 * 60_000 }, () => {
     assert.equal(await new HttpDirectory(stack.emulator.url).getLease(DEMO.target), null);
     // Running steps showed what they were doing, from their own heartbeats: no message carries
     // progress into the workflow (anyone could send one).
-    assert.ok([...live].some((line) => /^[a-z-]+: (waiting for |\d+ hosting operations pending)/.test(line)), [...live].join('\n'));
+    assert.ok(
+      [...live].some((line) => /^[a-z-]+: (waiting for |\d+ hosting operations pending)/.test(line)),
+      [...live].join('\n'),
+    );
     assert.equal((history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length, 0);
     const raw = JSON.stringify(history);
     for (const secret of [stack.config.TENANT_LOGIN_PASSWORD, stack.config.WEBHOOK_SIGNING_SECRET]) {

@@ -35,7 +35,14 @@ async function waitForPercent(stack: CloneStack, stepId: string, percent: number
 async function attemptsOf(stack: CloneStack, stepId: string): Promise<number> {
   const history = await stack.client.handle(DEMO.target).fetchHistory();
   const events = history.events ?? [];
-  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name && e.userMetadata?.summary && Buffer.from(e.userMetadata.summary.data ?? []).toString().includes(`${stepId}:`));
+  const scheduled = events.filter(
+    (e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name &&
+      e.userMetadata?.summary &&
+      Buffer.from(e.userMetadata.summary.data ?? [])
+        .toString()
+        .includes(`${stepId}:`),
+  );
   const ids = new Set(scheduled.map((e) => Number(e.eventId)));
   const started = events.filter((e) => e.activityTaskStartedEventAttributes && ids.has(Number(e.activityTaskStartedEventAttributes.scheduledEventId)));
   return Math.max(0, ...started.map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0));
@@ -57,7 +64,8 @@ describe('crash and resume', { timeout: 20 * 60_000 }, () => {
   });
 
   test('a worker SIGKILLed during scrub-emails: a new worker resumes after the last committed batch', async (t) => {
-    const batchesOf = async () => Number(/in (\d+) batches/.exec((await stack.client.progress(DEMO.target)).steps.find((st) => st.id === 'scrub-emails')!.detail ?? '')?.[1]);
+    const batchesOf = async () =>
+      Number(/in (\d+) batches/.exec((await stack.client.progress(DEMO.target)).steps.find((st) => st.id === 'scrub-emails')!.detail ?? '')?.[1]);
     // The same clone of the same (deterministic) seed, uninterrupted: how many batches one pass takes.
     await stack.reseed({ persons: 60_000, taskDurationMs: 100 });
     const reference = await stack.spawnWorker({ SANITIZATION_PROFILE: profileFile });

@@ -47,7 +47,14 @@ describe('crashes around side effects', { timeout: 15 * 60_000 }, () => {
   /** When the step's activity finally completed, from the clone's history. */
   const completedAt = async (stepId: string): Promise<number> => {
     const events = (await stack.client.handle(DEMO.target).fetchHistory()).events ?? [];
-    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary && Buffer.from(e.userMetadata.summary.data ?? []).toString().includes(`${stepId}:`));
+    const scheduled = events.find(
+      (e) =>
+        e.activityTaskScheduledEventAttributes &&
+        e.userMetadata?.summary &&
+        Buffer.from(e.userMetadata.summary.data ?? [])
+          .toString()
+          .includes(`${stepId}:`),
+    );
     assert.ok(scheduled, `${stepId} was scheduled`);
     const done = events.find((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
     assert.ok(done?.eventTime, `${stepId} completed`);
@@ -66,9 +73,12 @@ describe('crashes around side effects', { timeout: 15 * 60_000 }, () => {
     await stack.client.start({ source: DEMO.source, target: DEMO.target, requestedBy: REQUESTER });
 
     await crashAt('provision-mail', welcomeHeld);
-    await crashAt('notify-apps', (async () => {
-      while (!(await stack.admin.deliveries(APPS[1])).some((d) => d.status === 503)) await sleep(20);
-    })());
+    await crashAt(
+      'notify-apps',
+      (async () => {
+        while (!(await stack.admin.deliveries(APPS[1])).some((d) => d.status === 503)) await sleep(20);
+      })(),
+    );
     await crashAt('notify-requester', noticeHeld);
     const end = await stack.client.result(DEMO.target);
     assert.equal(end.outcome, 'done', JSON.stringify(end));

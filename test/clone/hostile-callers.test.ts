@@ -21,11 +21,37 @@ const HUGE = 'x'.repeat(200_000);
 
 /** At least 30 payloads no handler expects. */
 const MALFORMED: unknown[] = [
-  null, 0, 42, -1, 3.5, Number.MAX_SAFE_INTEGER, true, false, '', 'text', HUGE, [], [1, 2], [null], ['reason'],
-  {}, { reason: 42 }, { reason: null }, { reason: {} }, { reason: ['a'] }, { reason: HUGE }, { reason: true },
-  { stepId: 42, percent: 'x', detail: null }, { stepId: 'scrub-emails' }, { stepId: 'scrub-emails', percent: Number.NaN, detail: 'x' },
-  { stepId: HUGE, percent: 50, detail: 'x' }, { __proto__: { reason: 'polluted' } }, JSON.parse('{"__proto__":{"reason":"x"},"constructor":{"prototype":{"x":1}}}'),
-  { toString: 'not a function' }, { reason: 'ok', extra: 'field' }, { nested: { deep: { deeper: [1, { a: null }] } } },
+  null,
+  0,
+  42,
+  -1,
+  3.5,
+  Number.MAX_SAFE_INTEGER,
+  true,
+  false,
+  '',
+  'text',
+  HUGE,
+  [],
+  [1, 2],
+  [null],
+  ['reason'],
+  {},
+  { reason: 42 },
+  { reason: null },
+  { reason: {} },
+  { reason: ['a'] },
+  { reason: HUGE },
+  { reason: true },
+  { stepId: 42, percent: 'x', detail: null },
+  { stepId: 'scrub-emails' },
+  { stepId: 'scrub-emails', percent: Number.NaN, detail: 'x' },
+  { stepId: HUGE, percent: 50, detail: 'x' },
+  { __proto__: { reason: 'polluted' } },
+  JSON.parse('{"__proto__":{"reason":"x"},"constructor":{"prototype":{"x":1}}}'),
+  { toString: 'not a function' },
+  { reason: 'ok', extra: 'field' },
+  { nested: { deep: { deeper: [1, { a: null }] } } },
 ];
 
 describe('hostile callers', { timeout: 15 * 60_000 }, () => {
@@ -56,8 +82,15 @@ describe('hostile callers', { timeout: 15 * 60_000 }, () => {
     }
     const sample = async () => ({ db: await stack.db.checksum(TARGET_DB), mode: (await stack.admin.state(DEMO.target)).hosting.mode });
     const before = await sample();
-    for (const input of [{ source: 'acme', target: 'acme-sandbox' }, { source: 'acme', target: 'acme-sandbox', evil: 'x' }]) {
-      const second = await stack.client.client.workflow.start('cloneTenant', { args: [input], taskQueue: stack.config.TASK_QUEUE, workflowId: `clone-x-${Object.keys(input).length}` });
+    for (const input of [
+      { source: 'acme', target: 'acme-sandbox' },
+      { source: 'acme', target: 'acme-sandbox', evil: 'x' },
+    ]) {
+      const second = await stack.client.client.workflow.start('cloneTenant', {
+        args: [input],
+        taskQueue: stack.config.TASK_QUEUE,
+        workflowId: `clone-x-${Object.keys(input).length}`,
+      });
       await assert.rejects(second.result(), refusedWith(/must run as workflow clone-acme-sandbox|unknown field "evil"/));
       // The refusal came before anything: its history shows no activity at all, and the target
       // is as it was.
@@ -93,14 +126,21 @@ describe('hostile callers', { timeout: 15 * 60_000 }, () => {
     // Refused by check-request (the source is unknown) and, sent around the client, by the workflow itself.
     const refused = await cli('start', 'nosuch', DEMO.target);
     assert.equal(refused.code, 2, refused.stdout + refused.stderr);
-    const raw = await stack.client.client.workflow.start('cloneTenant', { args: [{ source: 'acme', target: 'acme-sandbox', evil: 1 }], taskQueue: stack.config.TASK_QUEUE, workflowId: 'clone-acme-sandbox' });
+    const raw = await stack.client.client.workflow.start('cloneTenant', {
+      args: [{ source: 'acme', target: 'acme-sandbox', evil: 1 }],
+      taskQueue: stack.config.TASK_QUEUE,
+      workflowId: 'clone-acme-sandbox',
+    });
     await assert.rejects(raw.result(), refusedWith(/unknown field "evil"/));
     const r = await cli('status', DEMO.target, '--json');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const shown = JSON.parse(r.stdout) as { runId: string; outcome: string; laterRefusals: { message: string }[] };
     assert.equal(shown.runId, last.runId);
     assert.equal(shown.outcome, 'done');
-    assert.deepEqual(shown.laterRefusals.map((x) => x.message.match(/nosuch|unknown field "evil"/)?.[0]), ['unknown field "evil"', 'nosuch']);
+    assert.deepEqual(
+      shown.laterRefusals.map((x) => x.message.match(/nosuch|unknown field "evil"/)?.[0]),
+      ['unknown field "evil"', 'nosuch'],
+    );
     const text = await cli('status', DEMO.target);
     assert.match(text.stdout, /refused later .*nothing touched: .*unknown field "evil"/);
     // `list` shows all three runs of clone-acme-sandbox.
@@ -129,7 +169,10 @@ describe('hostile callers', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(await directory.acquireLease(DEMO.target, 'intruder/run-1', holder), { acquired: true });
     const end = await stack.client.result(DEMO.target);
     assert.equal(end.outcome, 'failed', JSON.stringify(end));
-    assert.match(end.outcome === 'failed' ? end.message : '', /enter-maintenance failed: acme-sandbox is no longer owned by this run .* but by intruder\/run-1.*Rollback incomplete/);
+    assert.match(
+      end.outcome === 'failed' ? end.message : '',
+      /enter-maintenance failed: acme-sandbox is no longer owned by this run .* but by intruder\/run-1.*Rollback incomplete/,
+    );
     assert.deepEqual({ db: await stack.db.checksum(TARGET_DB), mode: (await stack.admin.state(DEMO.target)).hosting.mode }, before);
     assert.equal(await directory.getLease(DEMO.target), 'intruder/run-1', 'the clone did not release what is not its own');
   });
@@ -149,11 +192,14 @@ describe('hostile callers', { timeout: 15 * 60_000 }, () => {
     const end = await stack.client.result(DEMO.target);
     assert.equal(end.outcome, 'done', JSON.stringify(end));
     const leases = (await stack.admin.state(DEMO.target)).events.filter((e) => e.action.startsWith('directory.lease'));
-    assert.deepEqual(leases.map((e) => [e.action, e.detail.replaced ?? null]), [
-      ['directory.lease.acquired', null],
-      ['directory.lease.acquired', first],
-      ['directory.lease.released', null],
-    ]);
+    assert.deepEqual(
+      leases.map((e) => [e.action, e.detail.replaced ?? null]),
+      [
+        ['directory.lease.acquired', null],
+        ['directory.lease.acquired', first],
+        ['directory.lease.released', null],
+      ],
+    );
     assert.equal(await directory.getLease(DEMO.target), null, 'released at the end');
   });
 
@@ -175,15 +221,23 @@ describe('hostile callers', { timeout: 15 * 60_000 }, () => {
       for (const name of ['cancelClone', 'rollbackClone']) {
         // What arrives is the payload's JSON; a well-formed cancel would cancel, so only the malformed are sent.
         if (badReasonPayload(JSON.parse(JSON.stringify(payload) ?? 'null')) === null) continue;
-        await assert.rejects(h.executeUpdate(name, { args: [payload] }), (err: unknown) => err instanceof WorkflowUpdateFailedError && new RegExp(`${name} refused: `).test(err.cause?.message ?? ''), `${name} ${JSON.stringify(payload)?.slice(0, 60)}`);
+        await assert.rejects(
+          h.executeUpdate(name, { args: [payload] }),
+          (err: unknown) => err instanceof WorkflowUpdateFailedError && new RegExp(`${name} refused: `).test(err.cause?.message ?? ''),
+          `${name} ${JSON.stringify(payload)?.slice(0, 60)}`,
+        );
       }
       // Signals cannot answer: a payload that is not a progress report is ignored; a rollback
       // of a clone that keeps no old database does nothing.
       await h.signal('stepProgress', payload);
       await h.signal('rollback', payload);
     }
-    await assert.rejects(h.executeUpdate('skipOptionalDocumentsNow', { args: [{ please: true }] }), (err: unknown) =>
-      err instanceof WorkflowUpdateFailedError && /skipOptionalDocumentsNow refused: this update takes no payload, got an object/.test(err.cause?.message ?? ''));
+    await assert.rejects(
+      h.executeUpdate('skipOptionalDocumentsNow', { args: [{ please: true }] }),
+      (err: unknown) =>
+        err instanceof WorkflowUpdateFailedError &&
+        /skipOptionalDocumentsNow refused: this update takes no payload, got an object/.test(err.cause?.message ?? ''),
+    );
     // Still answering, still running, then done, with the documents copied (nothing skipped them).
     const p = await stack.client.progress(DEMO.target);
     assert.equal(p.outcome, 'running');

@@ -73,7 +73,10 @@ describe('random worker kills', { timeout: 30 * 60_000 }, () => {
     const deliveries = await stack.admin.deliveries();
     for (const { appId } of DEFAULT_APP_AUTHORIZATIONS) {
       const mine = deliveries.filter((d) => d.appId === appId);
-      assert.ok(mine.some((d) => d.status === 200), `clone ${n}: ${appId} was never told`);
+      assert.ok(
+        mine.some((d) => d.status === 200),
+        `clone ${n}: ${appId} was never told`,
+      );
       assert.equal(new Set(mine.map((d) => JSON.parse(d.body).eventId)).size, 1, `clone ${n}, ${appId}: several eventIds`);
     }
   };
@@ -91,7 +94,11 @@ describe('random worker kills', { timeout: 30 * 60_000 }, () => {
     // delay into it, and how long the fleet takes to bring a worker back. Steps are followed
     // through the CloneStep search attribute, which needs no worker to answer.
     const random = seededRandom(SEED);
-    const moments = Array.from({ length: KILLS }, () => ({ step: Math.floor(random() * ran.length), delayMs: Math.floor(random() * 1500), downMs: 2000 + Math.floor(random() * 3000) }));
+    const moments = Array.from({ length: KILLS }, () => ({
+      step: Math.floor(random() * ran.length),
+      delayMs: Math.floor(random() * 1500),
+      downMs: 2000 + Math.floor(random() * 3000),
+    }));
     const stepNow = async () => {
       const d = await stack.client.handle(DEMO.target).describe();
       return { running: d.status.name === 'RUNNING', step: d.typedSearchAttributes.get(CloneStep) ?? '' };

@@ -12,7 +12,6 @@ import { CLONE_REFUSED } from '../../workflows/messages';
 import { cliFor } from '../support/cli';
 import { startCloneStack, type CloneStack } from '../support/clone-stack';
 
-
 describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
   let stack: CloneStack;
 
@@ -22,10 +21,12 @@ describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
   const snapshot = async () => ({
     source: await stack.db.checksum('tenant_acme'),
     target: await stack.db.checksum('tenant_acme_sandbox'),
-    platform: await Promise.all([DEMO.source, DEMO.target, DEMO.otherCustomer].map(async (t) => {
-      const s = await stack.admin.state(t);
-      return { tenant: s.tenant, hosting: s.hosting, routes: s.routes, mailboxes: s.mailboxes, users: s.users, events: s.events.length };
-    })),
+    platform: await Promise.all(
+      [DEMO.source, DEMO.target, DEMO.otherCustomer].map(async (t) => {
+        const s = await stack.admin.state(t);
+        return { tenant: s.tenant, hosting: s.hosting, routes: s.routes, mailboxes: s.mailboxes, users: s.users, events: s.events.length };
+      }),
+    ),
     templates: await stack.archives.list({ system: 'azure', tenant: DEMO.target, kind: 'templates' }),
   });
 
@@ -39,11 +40,24 @@ describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
 
   test('bad input is refused with a message naming it, and nothing is touched', async () => {
     // Tenants on SQL Server, which this worker has no server for.
-    for (const [id, kind] of [['legacy', 'production'], ['legacy-sandbox', 'sandbox'], ['acme-mssql-sandbox', 'sandbox']] as const) {
+    for (const [id, kind] of [
+      ['legacy', 'production'],
+      ['legacy-sandbox', 'sandbox'],
+      ['acme-mssql-sandbox', 'sandbox'],
+    ] as const) {
       await stack.admin.putTenant({
-        id, name: id, kind, region: 'westeurope', directoryTenant: id === 'acme-mssql-sandbox' ? 'acme.example' : 'legacy.example',
-        appVersion: '10.4.2', capacityMb: 20_000, companyName: id, serial: 'S-1', license: 'L',
-        database: { engine: 'mssql', name: id.replace(/-/g, '_') }, baseUrl: `https://${id}.example-crm.com`,
+        id,
+        name: id,
+        kind,
+        region: 'westeurope',
+        directoryTenant: id === 'acme-mssql-sandbox' ? 'acme.example' : 'legacy.example',
+        appVersion: '10.4.2',
+        capacityMb: 20_000,
+        companyName: id,
+        serial: 'S-1',
+        license: 'L',
+        database: { engine: 'mssql', name: id.replace(/-/g, '_') },
+        baseUrl: `https://${id}.example-crm.com`,
       });
     }
     const before = await snapshot();
@@ -56,7 +70,11 @@ describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
       [{ source: 'acme-sandbox', target: 'acme' }, CloneRefusedError, /target acme is a production tenant/],
       [{ source: 'globex', target: 'acme-sandbox' }, CloneRefusedError, /belong to different customers/],
       [{ source: 'acme', target: 'acme-sandbox', targetKind: 'test' }, CloneRefusedError, /acme-sandbox is a sandbox tenant, but the request says test/],
-      [{ source: 'acme', target: 'acme-mssql-sandbox' }, CloneRefusedError, /source acme lives on postgres and target acme-mssql-sandbox on mssql: a clone cannot cross database engines/],
+      [
+        { source: 'acme', target: 'acme-mssql-sandbox' },
+        CloneRefusedError,
+        /source acme lives on postgres and target acme-mssql-sandbox on mssql: a clone cannot cross database engines/,
+      ],
       [{ source: 'legacy', target: 'legacy-sandbox' }, CloneRefusedError, /live on mssql, which this worker has no server for/],
     ];
     for (const [input, type, message] of cases) {
@@ -109,7 +127,10 @@ describe('refusals and the command line', { timeout: 10 * 60_000 }, () => {
     const list = await cli('list', '--json');
     assert.equal(list.code, 0);
     const rows = JSON.parse(list.stdout) as { target: string; status: string; step: string }[];
-    assert.ok(rows.some((r) => r.target === 'acme-sandbox' && r.status === 'COMPLETED' && r.step === 'done'), list.stdout);
+    assert.ok(
+      rows.some((r) => r.target === 'acme-sandbox' && r.status === 'COMPLETED' && r.step === 'done'),
+      list.stdout,
+    );
 
     const notRunning = await cli('cancel', 'acme-sandbox');
     assert.equal(notRunning.code, 2);

@@ -55,7 +55,10 @@ describe('restore plan and backups', { timeout: 15 * 60_000 }, () => {
       assert.equal(p.plan, 'restore');
       // A brand-new test environment had no database, so no partner apps to re-create.
       const mayBeSkipped = kind === 'test' ? ['create-partner-system-users'] : [];
-      assert.deepEqual(p.steps.filter((st) => st.status !== 'done' && !(st.status === 'skipped' && mayBeSkipped.includes(st.id))).map((st) => `${st.id}: ${st.status}`), []);
+      assert.deepEqual(
+        p.steps.filter((st) => st.status !== 'done' && !(st.status === 'skipped' && mayBeSkipped.includes(st.id))).map((st) => `${st.id}: ${st.status}`),
+        [],
+      );
       assert.ok(backupNote(p), 'backup-source names its backup');
 
       const db = `tenant_${target.replace('-', '_')}`;
@@ -67,7 +70,10 @@ describe('restore plan and backups', { timeout: 15 * 60_000 }, () => {
       const [{ enabled }] = await queryDb<{ enabled: string }>(stack.adminUrl, db, 'SELECT count(*) AS enabled FROM scheduled_tasks WHERE enabled');
       assert.equal(Number(enabled), 0);
       const plans = await queryDb<{ plan: string | null }>(stack.adminUrl, db, 'SELECT DISTINCT plan FROM users WHERE NOT is_system AND enabled');
-      assert.deepEqual(plans.map((r) => r.plan), [plan]);
+      assert.deepEqual(
+        plans.map((r) => r.plan),
+        [plan],
+      );
       assert.match((await stack.db.readCompanyInfo(db)).serial, /^Test Env - /);
       const state = await stack.admin.state(target);
       assert.equal(state.hosting.mode, 'running');
@@ -85,12 +91,17 @@ describe('restore plan and backups', { timeout: 15 * 60_000 }, () => {
       stack.client.start({ source: DEMO.source, target: DEMO.testTarget, plan: 'restore' }),
     ]);
     const ends = await Promise.all([stack.client.result(DEMO.target), stack.client.result(DEMO.testTarget)]);
-    assert.deepEqual(ends.map((e) => e.outcome), ['done', 'done'], JSON.stringify(ends));
+    assert.deepEqual(
+      ends.map((e) => e.outcome),
+      ['done', 'done'],
+      JSON.stringify(ends),
+    );
     const ids = await Promise.all([DEMO.target, DEMO.testTarget].map(async (t) => backupNote(await stack.client.progress(t))));
     assert.ok(ids[0]);
     assert.equal(ids[0], ids[1]);
     const runs: string[] = [];
-    for await (const wf of stack.client.client.workflow.list({ query: `WorkflowType = 'backupTenant' AND StartTime >= '${since.toISOString()}'` })) runs.push(wf.runId);
+    for await (const wf of stack.client.client.workflow.list({ query: `WorkflowType = 'backupTenant' AND StartTime >= '${since.toISOString()}'` }))
+      runs.push(wf.runId);
     assert.equal(runs.length, 1, `backup runs: ${runs.join(', ')}`);
   });
 });

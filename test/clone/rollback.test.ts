@@ -31,7 +31,6 @@ async function targetState(stack: CloneStack) {
   };
 }
 
-
 describe('rollback', { timeout: 15 * 60_000 }, () => {
   let stack: CloneStack;
 
@@ -64,7 +63,10 @@ describe('rollback', { timeout: 15 * 60_000 }, () => {
   test('cancel before the old database is set aside: the target is as it was', async () => {
     const { p, message } = await cancelAt('connect-clusters');
     // The cancel reaches the workflow within a step or two: whatever ran is undone.
-    assert.match(message, /^cancelled: stop during connect-clusters\. Rolled back: (1 mail routes restored; )?clusters back to weu-db-02, weu-app-01; hosting mode back to running\.$/);
+    assert.match(
+      message,
+      /^cancelled: stop during connect-clusters\. Rolled back: (1 mail routes restored; )?clusters back to weu-db-02, weu-app-01; hosting mode back to running\.$/,
+    );
     assert.equal(p.steps.find((st) => st.id === 'enter-maintenance')?.status, 'compensated');
     assert.equal(p.steps.find((st) => st.id === 'set-aside-database')?.status, 'pending');
   });
@@ -125,14 +127,20 @@ describe('rollback', { timeout: 15 * 60_000 }, () => {
     const before = await targetState(stack);
     await stack.client.start({ source: DEMO.source, target: DEMO.target, retainOldDatabaseFor: '1h' });
     const retained = await waitForStep(stack, 'drop-set-aside-database');
-    assert.match(retained.steps.find((st) => st.id === 'drop-set-aside-database')?.detail ?? '', /old database kept until .*tenant-clone rollback acme-sandbox/);
+    assert.match(
+      retained.steps.find((st) => st.id === 'drop-set-aside-database')?.detail ?? '',
+      /old database kept until .*tenant-clone rollback acme-sandbox/,
+    );
     assert.equal((await stack.admin.state(DEMO.target)).hosting.mode, 'running');
     assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), true);
 
     await stack.client.rollback(DEMO.target, 'wrong source data');
     const end = await stack.client.result(DEMO.target);
     assert.equal(end.outcome, 'cancelled');
-    assert.match(end.outcome === 'cancelled' ? end.message : '', /^rolled back on request: wrong source data\. Rolled back: acme-sandbox offline for the rollback; /);
+    assert.match(
+      end.outcome === 'cancelled' ? end.message : '',
+      /^rolled back on request: wrong source data\. Rolled back: acme-sandbox offline for the rollback; /,
+    );
     assert.deepEqual(await targetState(stack), before);
     assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), false);
     const p = await stack.client.progress(DEMO.target);

@@ -100,13 +100,23 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
       { contact: 'frank_realcustomer.com@mailinator.com' },
       { contact: 'gina_realcustomer.com@mailinator.com' },
     ]);
-    assert.deepEqual(await queryDb(stack.adminUrl, TARGET_DB, `SELECT prefs FROM persons WHERE id = 4`), [{ prefs: { cc: 'alice_realcustomer.com@mailinator.com' } }]);
+    assert.deepEqual(await queryDb(stack.adminUrl, TARGET_DB, `SELECT prefs FROM persons WHERE id = 4`), [
+      { prefs: { cc: 'alice_realcustomer.com@mailinator.com' } },
+    ]);
     const scrub = (await stack.client.progress(DEMO.target)).steps.find((st) => st.id === 'scrub-emails');
     assert.match(scrub?.detail ?? '', /verified: 0 addresses outside @mailinator\.com in \d+ columns of \d+ tables/);
     // And the issue's own check, over every table of every schema.
-    const tables = await queryDb<{ t: string }>(stack.adminUrl, TARGET_DB, `SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'tenant_clone')`);
+    const tables = await queryDb<{ t: string }>(
+      stack.adminUrl,
+      TARGET_DB,
+      `SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'tenant_clone')`,
+    );
     for (const { t } of tables) {
-      const [{ n }] = await queryDb<{ n: string }>(stack.adminUrl, TARGET_DB, `SELECT count(*)::text AS n FROM ${t} r WHERE r::text ~* '@(?!mailinator\\.com)'`);
+      const [{ n }] = await queryDb<{ n: string }>(
+        stack.adminUrl,
+        TARGET_DB,
+        `SELECT count(*)::text AS n FROM ${t} r WHERE r::text ~* '@(?!mailinator\\.com)'`,
+      );
       assert.equal(n, '0', t);
     }
   });
@@ -118,15 +128,29 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
     const report = JSON.parse(withPlants.stdout) as { columns: { column: string; values: number; coverage: string; example: string }[]; problems: string[] };
     const by = Object.fromEntries(report.columns.map((c) => [c.column, c]));
     assert.deepEqual(
-      ['persons.notes', 'persons.prefs', 'persons.aliases', 'newsletter_subscribers.email', 'crm.leads.contact'].map((c) => [c, by[c]?.values, by[c]?.coverage]),
-      [['persons.notes', 3, 'rewritten'], ['persons.prefs', 3, 'rewritten'], ['persons.aliases', 2, 'rewritten'], ['newsletter_subscribers.email', 4, 'rewritten'], ['crm.leads.contact', 2, 'rewritten']],
+      ['persons.notes', 'persons.prefs', 'persons.aliases', 'newsletter_subscribers.email', 'crm.leads.contact'].map((c) => [
+        c,
+        by[c]?.values,
+        by[c]?.coverage,
+      ]),
+      [
+        ['persons.notes', 3, 'rewritten'],
+        ['persons.prefs', 3, 'rewritten'],
+        ['persons.aliases', 2, 'rewritten'],
+        ['newsletter_subscribers.email', 4, 'rewritten'],
+        ['crm.leads.contact', 2, 'rewritten'],
+      ],
     );
     assert.equal(by['persons.notes'].example, '…@realcustomer.com');
     assert.ok(by['email_addresses.address'].values > 1000);
     assert.deepEqual(report.problems, []);
 
     // A column the scrub cannot rewrite: the check says the clone would fail, and exits 1.
-    await plant(SOURCE_DB, [`CREATE TYPE card AS (name text, mail text)`, `CREATE TABLE cards (id int PRIMARY KEY, c card)`, `INSERT INTO cards VALUES (1, ROW('Olga', 'olga@realcustomer.com'))`]);
+    await plant(SOURCE_DB, [
+      `CREATE TYPE card AS (name text, mail text)`,
+      `CREATE TABLE cards (id int PRIMARY KEY, c card)`,
+      `INSERT INTO cards VALUES (1, ROW('Olga', 'olga@realcustomer.com'))`,
+    ]);
     const failing = await cli('profile', 'check', 'acme');
     assert.equal(failing.code, 1, failing.stderr);
     assert.match(failing.stdout, /cards\.c\s+card\s+1\s+NOT REWRITABLE: a clone fails\s+e\.g\. …@realcustomer\.com/);
@@ -148,12 +172,19 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
 
   test('an address the rewrite cannot handle fails the clone before running mode, names the column, and rolls back', async () => {
     await stack.reseed({ persons: 500, taskDurationMs: 100 });
-    await plant(SOURCE_DB, [`CREATE TYPE card AS (name text, mail text)`, `CREATE TABLE cards (id int PRIMARY KEY, c card)`, `INSERT INTO cards VALUES (1, ROW('Olga', 'olga@realcustomer.com'))`]);
+    await plant(SOURCE_DB, [
+      `CREATE TYPE card AS (name text, mail text)`,
+      `CREATE TABLE cards (id int PRIMARY KEY, c card)`,
+      `INSERT INTO cards VALUES (1, ROW('Olga', 'olga@realcustomer.com'))`,
+    ]);
     const before = await snapshot();
     await stack.client.start({ source: DEMO.source, target: DEMO.target });
     const end = await stack.client.result(DEMO.target);
     assert.equal(end.outcome, 'failed', JSON.stringify(end));
-    assert.match(end.outcome === 'failed' ? end.message : '', /^scrub-emails failed: 1 values still hold addresses outside @mailinator\.com: cards\.c: 1 values, e\.g\. …@realcustomer\.com\. Rolled back: /);
+    assert.match(
+      end.outcome === 'failed' ? end.message : '',
+      /^scrub-emails failed: 1 values still hold addresses outside @mailinator\.com: cards\.c: 1 values, e\.g\. …@realcustomer\.com\. Rolled back: /,
+    );
     assert.ok(!(end.outcome === 'failed' ? end.message : '').includes('olga'), 'the message never shows a local part');
     const p = await stack.client.progress(DEMO.target);
     assert.equal(p.steps.find((st) => st.id === 'enter-running-mode')?.status, 'pending', 'running mode never entered');
@@ -163,8 +194,13 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
 
   test('a kept column holding a real address: the clone succeeds, and the step and status --json name it with its count', async () => {
     await stack.reseed({ persons: 500, taskDurationMs: 100 });
-    await plant(SOURCE_DB, [`ALTER TABLE users ADD COLUMN sso_subject text`, `UPDATE users SET sso_subject = 'it-admin@acme.example-crm.com' WHERE login = 'admin'`]);
-    const keep = profileFile((y) => y.replace('  keep: []', '  keep:\n    - { table: users, column: sso_subject, why: "the identity provider\'s subject, compared as is" }'));
+    await plant(SOURCE_DB, [
+      `ALTER TABLE users ADD COLUMN sso_subject text`,
+      `UPDATE users SET sso_subject = 'it-admin@acme.example-crm.com' WHERE login = 'admin'`,
+    ]);
+    const keep = profileFile((y) =>
+      y.replace('  keep: []', '  keep:\n    - { table: users, column: sso_subject, why: "the identity provider\'s subject, compared as is" }'),
+    );
     await stack.restartWorker({ SANITIZATION_PROFILE: keep });
     try {
       const run = await cli('start', 'acme', 'acme-sandbox', '--wait');
@@ -172,7 +208,9 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
       const status = await cli('status', 'acme-sandbox', '--json');
       const scrub = (JSON.parse(status.stdout) as { steps: { id: string; detail: string }[] }).steps.find((st) => st.id === 'scrub-emails');
       assert.match(scrub?.detail ?? '', /kept by the profile, still holding addresses outside @mailinator\.com: users\.sso_subject: 1 values/);
-      assert.deepEqual(await queryDb(stack.adminUrl, TARGET_DB, `SELECT sso_subject FROM users WHERE login = 'admin'`), [{ sso_subject: 'it-admin@acme.example-crm.com' }]);
+      assert.deepEqual(await queryDb(stack.adminUrl, TARGET_DB, `SELECT sso_subject FROM users WHERE login = 'admin'`), [
+        { sso_subject: 'it-admin@acme.example-crm.com' },
+      ]);
       const report = JSON.parse((await cli('profile', 'check', 'acme', '--json')).stdout) as { columns: { column: string; coverage: string }[] };
       assert.equal(report.columns.find((c) => c.column === 'users.sso_subject')?.coverage, 'kept');
     } finally {
@@ -186,8 +224,11 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
     await stack.restartWorker({ SANDBOX_MAIL_DOMAINS: 'mailinator.com,*.invalid,acme-corp.com' });
     try {
       const before = await snapshot();
-      await assert.rejects(stack.client.start({ source: 'acme', target: 'acme-sandbox', mailDomain: 'gmail.com' }), (err: unknown) =>
-        err instanceof RequestError && /mail domain "gmail\.com" is refused: gmail\.com is a public mail provider/.test((err as Error).message));
+      await assert.rejects(
+        stack.client.start({ source: 'acme', target: 'acme-sandbox', mailDomain: 'gmail.com' }),
+        (err: unknown) =>
+          err instanceof RequestError && /mail domain "gmail\.com" is refused: gmail\.com is a public mail provider/.test((err as Error).message),
+      );
       // A caller bypassing the client library is refused by the workflow itself.
       const raw = await stack.client.client.workflow.start('cloneTenant', {
         args: [{ source: 'acme', target: 'acme-sandbox', mailDomain: 'gmail.com' }],
@@ -198,18 +239,32 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
         const cause = (err as WorkflowFailedError).cause;
         return cause instanceof ApplicationFailure && cause.type === CLONE_REFUSED && /gmail\.com is a public mail provider/.test(cause.message);
       });
-      await assert.rejects(stack.client.start({ source: 'acme', target: 'acme-sandbox', mailDomain: 'sandbox.acme-test.net' }), (err: unknown) =>
-        err instanceof CloneRefusedError &&
-        /mail domain sandbox\.acme-test\.net is not an allowed sandbox domain \(SANDBOX_MAIL_DOMAINS allows mailinator\.com, \*\.invalid, acme-corp\.com\)/.test((err as Error).message));
-      await assert.rejects(stack.client.start({ source: 'acme', target: 'acme-sandbox', mailDomain: 'acme-corp.com' }), (err: unknown) =>
-        err instanceof CloneRefusedError &&
-        /mail domain acme-corp\.com already occurs in acme's data as the domain of \d+ values \(.*email_addresses: \d+.*\): the copy could not tell rewritten addresses from real ones; choose another sandbox domain, e\.g\. acme-sandbox\.invalid/.test((err as Error).message));
+      await assert.rejects(
+        stack.client.start({ source: 'acme', target: 'acme-sandbox', mailDomain: 'sandbox.acme-test.net' }),
+        (err: unknown) =>
+          err instanceof CloneRefusedError &&
+          /mail domain sandbox\.acme-test\.net is not an allowed sandbox domain \(SANDBOX_MAIL_DOMAINS allows mailinator\.com, \*\.invalid, acme-corp\.com\)/.test(
+            (err as Error).message,
+          ),
+      );
+      await assert.rejects(
+        stack.client.start({ source: 'acme', target: 'acme-sandbox', mailDomain: 'acme-corp.com' }),
+        (err: unknown) =>
+          err instanceof CloneRefusedError &&
+          /mail domain acme-corp\.com already occurs in acme's data as the domain of \d+ values \(.*email_addresses: \d+.*\): the copy could not tell rewritten addresses from real ones; choose another sandbox domain, e\.g\. acme-sandbox\.invalid/.test(
+            (err as Error).message,
+          ),
+      );
       assert.deepEqual(await snapshot(), before);
       // The suggested domain works.
       await stack.client.start({ source: 'acme', target: 'acme-sandbox', mailDomain: 'acme-sandbox.invalid' });
       const end = await stack.client.result(DEMO.target);
       assert.equal(end.outcome, 'done', JSON.stringify(end));
-      const [{ n }] = await queryDb<{ n: string }>(stack.adminUrl, TARGET_DB, `SELECT count(*)::text AS n FROM email_addresses WHERE address ~* '@(?!acme-sandbox\\.invalid)'`);
+      const [{ n }] = await queryDb<{ n: string }>(
+        stack.adminUrl,
+        TARGET_DB,
+        `SELECT count(*)::text AS n FROM email_addresses WHERE address ~* '@(?!acme-sandbox\\.invalid)'`,
+      );
       assert.equal(n, '0');
     } finally {
       await stack.restartWorker();

@@ -13,7 +13,6 @@ import { waitForStep } from '../support/progress';
 
 const TARGET_DB = 'tenant_acme_sandbox';
 
-
 describe('signals and cancellation', { timeout: 10 * 60_000 }, () => {
   let stack: CloneStack;
 
@@ -37,9 +36,15 @@ describe('signals and cancellation', { timeout: 10 * 60_000 }, () => {
     assert.equal(end.outcome, 'done', JSON.stringify(end));
     const p = await stack.client.progress(DEMO.target);
     const skipped = p.steps.filter((st) => st.status === 'skipped');
-    assert.deepEqual(skipped.map((st) => st.id), ['clone-documents-azure', 'clone-documents-soarc']);
+    assert.deepEqual(
+      skipped.map((st) => st.id),
+      ['clone-documents-azure', 'clone-documents-soarc'],
+    );
     assert.ok(skipped.every((st) => /skipOptionalDocuments/.test(st.detail ?? '')));
-    assert.deepEqual(p.steps.filter((st) => st.status !== 'done' && st.status !== 'skipped'), []);
+    assert.deepEqual(
+      p.steps.filter((st) => st.status !== 'done' && st.status !== 'skipped'),
+      [],
+    );
     // The target's documents were not replaced; its attachments were.
     assert.deepEqual(await stack.archives.list({ system: 'azure', tenant: DEMO.target, kind: 'documents' }), oldDocs);
     const crm = (tenant: string) => stack.archives.list({ system: 'azure', tenant, kind: 'attachments', prefix: 'crm/' });
@@ -66,7 +71,9 @@ describe('signals and cancellation', { timeout: 10 * 60_000 }, () => {
     const p = await stack.client.progress(DEMO.target);
     assert.equal(p.outcome, 'cancelled');
     assert.equal(p.steps.find((st) => st.id === 'enter-maintenance')?.status, 'failed');
-    assert.ok(p.steps.filter((st) => st.id !== 'check-request' && st.id !== 'enter-maintenance' && st.id !== 'notify-requester').every((st) => st.status === 'pending'));
+    assert.ok(
+      p.steps.filter((st) => st.id !== 'check-request' && st.id !== 'enter-maintenance' && st.id !== 'notify-requester').every((st) => st.status === 'pending'),
+    );
     assert.deepEqual(await stack.db.checksum(TARGET_DB), before);
     assert.equal((await stack.admin.state(DEMO.target)).hosting.mode, 'running');
     const notice = await stack.smtp.waitFor((m) => m.to.includes('ops@acme.example'));

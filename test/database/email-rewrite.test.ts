@@ -59,10 +59,15 @@ describe('e-mail rewrite (PostgreSQL)', () => {
 
   test('verification counts the foreign addresses before the scrub, by column, with the domain only', async () => {
     const v = await engine.verifyEmails(db, profile, SANDBOX);
-    const hard = Object.entries(v.remaining).filter(([c]) => c.startsWith('hard.')).reduce((a, [, n]) => a + n, 0);
+    const hard = Object.entries(v.remaining)
+      .filter(([c]) => c.startsWith('hard.'))
+      .reduce((a, [, n]) => a + n, 0);
     assert.equal(hard, FOREIGN_BEFORE);
     assert.ok(v.remaining['typed.j'] > 0 && v.remaining['typed.arr'] > 0 && v.remaining['typed.x'] > 0);
-    assert.ok(v.findings.some((f) => /^hard\.e254: \d+ values, e\.g\. …@/.test(f)), v.findings.join('\n'));
+    assert.ok(
+      v.findings.some((f) => /^hard\.e254: \d+ values, e\.g\. …@/.test(f)),
+      v.findings.join('\n'),
+    );
     for (const f of v.findings) assert.ok(!/john|jane|bob\b/i.test(f), `a finding shows a local part: ${f}`);
   });
 
@@ -94,7 +99,14 @@ describe('e-mail rewrite (PostgreSQL)', () => {
       assert.equal(JSON.parse(r.js).n, 7);
       assert.ok(r.js.includes(JSON.stringify(expected)), `json ${what}: ${r.js}`);
       assert.deepEqual(r.arr, [expected, 'keep me', null], `text[] ${what}`);
-      assert.deepEqual(r.grid, [[expected, 'a'], ['b', expected]], `text[][] ${what}`);
+      assert.deepEqual(
+        r.grid,
+        [
+          [expected, 'a'],
+          ['b', expected],
+        ],
+        `text[][] ${what}`,
+      );
       assert.ok(r.xvalid, `xml ${what} is still well-formed: ${r.x}`);
       assert.match(r.x, /^<doc kind="n">/, `xml ${what}: ${r.x}`);
     }
@@ -123,8 +135,51 @@ describe('e-mail rewrite (PostgreSQL)', () => {
   test('seeded random values: the rewrite never leaves a foreign address and is idempotent, bounded or not', async () => {
     const seed = Number(process.env.REWRITE_SEED ?? 20261202);
     const rnd = seededRandom(seed);
-    const pieces = ['a', 'B', '.', '@', '@', '＠', '%40', '&#64;', '&#x40;', '\\u0040', '\\n', '\\', '\\"', 'mailinator.com', 'MAILINATOR.com', 'gmail.com',
-      ' ', ',', ';', '"', '<', '>', '(', ')', "'", '{', '}', '&amp;', '&lt;', '&gt;', '&quot;', '&lt', '&#46;', '-', '_', '/', '%', '&', '#', '\n', '．', 'é', '0'];
+    const pieces = [
+      'a',
+      'B',
+      '.',
+      '@',
+      '@',
+      '＠',
+      '%40',
+      '&#64;',
+      '&#x40;',
+      '\\u0040',
+      '\\n',
+      '\\',
+      '\\"',
+      'mailinator.com',
+      'MAILINATOR.com',
+      'gmail.com',
+      ' ',
+      ',',
+      ';',
+      '"',
+      '<',
+      '>',
+      '(',
+      ')',
+      "'",
+      '{',
+      '}',
+      '&amp;',
+      '&lt;',
+      '&gt;',
+      '&quot;',
+      '&lt',
+      '&#46;',
+      '-',
+      '_',
+      '/',
+      '%',
+      '&',
+      '#',
+      '\n',
+      '．',
+      'é',
+      '0',
+    ];
     const values: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       let v = '';
@@ -143,15 +198,51 @@ describe('e-mail rewrite (PostgreSQL)', () => {
 
   test('the fast paths give exactly what the general token loop gives (seeded random values, bounded or not)', async () => {
     // The loop alone: rewrite_field as installed, its one-regexp path for plain lists switched off.
-    const fn = INSTALL_SQL.slice(INSTALL_SQL.indexOf('CREATE OR REPLACE FUNCTION tenant_clone.rewrite_field('), INSTALL_SQL.indexOf('-- Fast path for the common'));
+    const fn = INSTALL_SQL.slice(
+      INSTALL_SQL.indexOf('CREATE OR REPLACE FUNCTION tenant_clone.rewrite_field('),
+      INSTALL_SQL.indexOf('-- Fast path for the common'),
+    );
     const loopOnly = fn.replace('tenant_clone.rewrite_field(', 'tenant_clone.rewrite_field_loop(').replace("IF val !~ '", "IF false AND val !~ '");
     assert.ok(loopOnly.includes('IF false AND val !~'), 'the plain-list path was found and switched off');
     await q(INSTALL_SQL);
     await q(loopOnly);
     const seed = Number(process.env.REWRITE_SEED ?? 20261202) + 1;
     const rnd = seededRandom(seed);
-    const pieces = ['a', 'b', 'X', 'É', '.', '@', '@', '@', '＠', '%40', '&#64;', 'mailinator.com', 'gmail.com', 'Gmail.COM', ' ', ',', ';', '"', '<', '>', '(', ')', "'", '-', '_', '/',
-      '&amp;', '&lt;', '\n', 'é', '0', 'x.io', '\\'];
+    const pieces = [
+      'a',
+      'b',
+      'X',
+      'É',
+      '.',
+      '@',
+      '@',
+      '@',
+      '＠',
+      '%40',
+      '&#64;',
+      'mailinator.com',
+      'gmail.com',
+      'Gmail.COM',
+      ' ',
+      ',',
+      ';',
+      '"',
+      '<',
+      '>',
+      '(',
+      ')',
+      "'",
+      '-',
+      '_',
+      '/',
+      '&amp;',
+      '&lt;',
+      '\n',
+      'é',
+      '0',
+      'x.io',
+      '\\',
+    ];
     const values: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       let v = '';

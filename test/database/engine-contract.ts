@@ -70,8 +70,7 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       return db;
     };
     const session = (db: string) => (t.session ?? ((d) => pgSession(t.adminUrl, d)))(db);
-    const q = (db: string, sql: string, params: unknown[] = []) =>
-      (t.query ?? ((d, s, p) => queryDb(t.adminUrl, d, s, p)))(db, sql, params);
+    const q = (db: string, sql: string, params: unknown[] = []) => (t.query ?? ((d, s, p) => queryDb(t.adminUrl, d, s, p)))(db, sql, params);
     /** Runs `op` twice and asserts the second run leaves the same data. */
     const twiceSame = async (db: string, op: () => Promise<unknown>): Promise<void> => {
       await op();
@@ -116,7 +115,7 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       await assert.rejects(engine.createDatabase('Bad;Name'), /"Bad;Name"/);
       await assert.rejects(engine.dropDatabase('x"; DROP DATABASE postgres; --'), /x\\"; DROP DATABASE postgres/);
       await assert.rejects(engine.renameDatabase('ok_name', '1nope'), /"1nope"/);
-      await assert.rejects(engine.ensureLogin('ok_name', 'Robert\'); DROP'), /Robert/);
+      await assert.rejects(engine.ensureLogin('ok_name', "Robert'); DROP"), /Robert/);
       await assert.rejects(engine.copyDatabase('ok_name', 'bad-name'), /"bad-name"/);
     });
 
@@ -157,7 +156,10 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       assert.equal(r.tables, Object.keys(sourceSums).length);
       assert.ok(r.bytes > 0);
       assert.equal(progress.at(-1), 100);
-      assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]), `progress not monotonic: ${progress.join(',')}`);
+      assert.ok(
+        progress.every((p, i) => i === 0 || p >= progress[i - 1]),
+        `progress not monotonic: ${progress.join(',')}`,
+      );
 
       // Simulate an interrupted restore: some tables missing and partly filled, plus junk.
       await q(target, 'DROP TABLE email_addresses');
@@ -221,7 +223,10 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       }
       assert.equal(progress.at(-1), 100);
       assert.ok(progress.length > 2, `too little progress: ${progress.join(',')}`);
-      assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]), `progress not monotonic: ${progress.join(',')}`);
+      assert.ok(
+        progress.every((p, i) => i === 0 || p >= progress[i - 1]),
+        `progress not monotonic: ${progress.join(',')}`,
+      );
       assert.deepEqual(await readdir(backupDir), ['live.dump'], 'no temporary file is left beside the backup');
       assert.deepEqual(await q(source, 'SELECT count(*)::int AS n FROM persons WHERE id = 999999'), [{ n: 1 }]);
 
@@ -231,7 +236,10 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       assert.equal(r.tables, Object.keys(committedBefore).length);
       assert.ok(r.bytes > 0);
       assert.equal(restoreProgress.at(-1), 100);
-      assert.ok(restoreProgress.every((p, i) => i === 0 || p >= restoreProgress[i - 1]), `progress not monotonic: ${restoreProgress.join(',')}`);
+      assert.ok(
+        restoreProgress.every((p, i) => i === 0 || p >= restoreProgress[i - 1]),
+        `progress not monotonic: ${restoreProgress.join(',')}`,
+      );
       // One step per table: a progress count far above the table count would mean double counting.
       assert.ok(restoreProgress.length <= r.tables + 2, `restore progress steps ${restoreProgress.length} for ${r.tables} tables`);
     });
@@ -310,7 +318,10 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
 
       const sums = byTable(await engine.checksum(db));
       const again = await engine.prepareDatabase(db, identity, profile, PROD_URL);
-      assert.ok(Object.values(again).every((n) => n === 0), JSON.stringify(again));
+      assert.ok(
+        Object.values(again).every((n) => n === 0),
+        JSON.stringify(again),
+      );
       assert.deepEqual(byTable(await engine.checksum(db)), sums);
       await assert.rejects(engine.prepareDatabase(db, { ...identity, baseUrl: 'not a url' }, profile, PROD_URL), /"not a url"/);
     });
@@ -343,7 +354,10 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       const db = await seed('c_plans', { persons: 20 });
       const allowed = await engine.assignUserPlans(db, profile, 'crm-sandbox');
       const users = await engine.listUsers(db);
-      const expected = users.filter((u) => u.enabled && !u.isSystem).map((u) => u.login).sort();
+      const expected = users
+        .filter((u) => u.enabled && !u.isSystem)
+        .map((u) => u.login)
+        .sort();
       assert.deepEqual(allowed, expected);
       assert.ok(allowed.includes('admin'));
       for (const u of users.filter((x) => !x.isSystem)) assert.equal(u.plan, u.enabled ? 'crm-sandbox' : null, u.login);
@@ -351,7 +365,10 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
 
       const onlyAdmin = { ...profile, users: { ...profile.users, allowedLogins: ['admin'] } };
       assert.deepEqual(await engine.assignUserPlans(db, onlyAdmin, 'crm-sandbox'), ['admin']);
-      assert.deepEqual((await engine.listUsers(db)).filter((u) => u.plan !== null).map((u) => u.login), ['admin']);
+      assert.deepEqual(
+        (await engine.listUsers(db)).filter((u) => u.plan !== null).map((u) => u.login),
+        ['admin'],
+      );
       await assert.rejects(engine.assignUserPlans(db, profile, "x'; --"), /invalid user plan/);
     });
 
@@ -372,7 +389,10 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
     });
 
     test('app authorizations are read from one database and restored into another with their system users', async () => {
-      const apps = [{ appId: 'app-x', appName: 'App X', systemUserLogin: 'sys-app-x' }, { appId: 'app-y', appName: 'App Y', systemUserLogin: 'sys-app-y' }];
+      const apps = [
+        { appId: 'app-x', appName: 'App X', systemUserLogin: 'sys-app-x' },
+        { appId: 'app-y', appName: 'App Y', systemUserLogin: 'sys-app-y' },
+      ];
       const old = await seed('c_apps_old', { persons: 20, appAuthorizations: apps });
       const target = await seed('c_apps_new', { persons: 20, appAuthorizations: [] });
       const read = await engine.readAppAuthorizations(old);
@@ -381,7 +401,11 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       await twiceSame(target, () => engine.restoreAppAuthorizations(target, read));
       assert.deepEqual(await engine.readAppAuthorizations(target), apps);
       const users = await engine.listUsers(target);
-      for (const a of apps) assert.ok(users.some((u) => u.login === a.systemUserLogin && u.isSystem && u.enabled), a.systemUserLogin);
+      for (const a of apps)
+        assert.ok(
+          users.some((u) => u.login === a.systemUserLogin && u.isSystem && u.enabled),
+          a.systemUserLogin,
+        );
     });
 
     test('verification finds a planted foreign address; after the scrub it reports 0; the scrub is idempotent', async () => {
@@ -391,8 +415,14 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       const beforeScrub = await engine.verifyEmails(db, profile, SANDBOX);
       assert.ok(beforeScrub.total > 0);
       assert.ok(beforeScrub.remaining['email_addresses.address'] > 0);
-      assert.ok(beforeScrub.findings.some((f) => f.startsWith('email_addresses.address: ') && f.includes('…@')), beforeScrub.findings.join('\n'));
-      assert.ok(beforeScrub.findings.every((f) => !f.includes('planted')), 'findings show domains, never local parts');
+      assert.ok(
+        beforeScrub.findings.some((f) => f.startsWith('email_addresses.address: ') && f.includes('…@')),
+        beforeScrub.findings.join('\n'),
+      );
+      assert.ok(
+        beforeScrub.findings.every((f) => !f.includes('planted')),
+        'findings show domains, never local parts',
+      );
       const progress: number[] = [];
       const cp = await engine.scrubEmails(db, profile, { sandboxDomain: SANDBOX, batchSize: 200, onBatch: (_c, p) => progress.push(p.percent) });
       assert.equal(cp.tableName, null, 'every table done');
@@ -402,7 +432,9 @@ export function engineContract(name: string, make: () => Promise<EngineUnderTest
       const v = await engine.verifyEmails(db, profile, SANDBOX);
       assert.equal(v.total, 0, v.findings.join('\n'));
       assert.deepEqual(await q(db, 'SELECT address FROM email_addresses WHERE id = 7'), [{ address: 'planted_real-person.example@mailinator.com' }]);
-      assert.deepEqual(await q(db, `SELECT email FROM users WHERE login = 'admin'`), [{ email: '"Real" <real_person.example@mailinator.com>; x@mailinator.com' }]);
+      assert.deepEqual(await q(db, `SELECT email FROM users WHERE login = 'admin'`), [
+        { email: '"Real" <real_person.example@mailinator.com>; x@mailinator.com' },
+      ]);
       await twiceSame(db, () => engine.scrubEmails(db, profile, { sandboxDomain: SANDBOX, batchSize: 200 }));
     });
 

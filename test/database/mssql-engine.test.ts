@@ -128,7 +128,13 @@ if (!URL_ENV) {
       await engine.dropDatabase(source).catch(() => undefined);
       await engine.dropDatabase(target).catch(() => undefined);
       const p = await pool(url, 'master', 1);
-      await p.request().input('l', login).query(`IF EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = @l) BEGIN DECLARE @s nvarchar(max) = N'DROP LOGIN ' + QUOTENAME(@l); EXEC sys.sp_executesql @s; END`).catch(() => undefined);
+      await p
+        .request()
+        .input('l', login)
+        .query(
+          `IF EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = @l) BEGIN DECLARE @s nvarchar(max) = N'DROP LOGIN ' + QUOTENAME(@l); EXEC sys.sp_executesql @s; END`,
+        )
+        .catch(() => undefined);
       await p.close();
       await engine.close();
     });
@@ -162,7 +168,13 @@ if (!URL_ENV) {
           EXEC sys.sp_executesql @s;`);
         const read = await admin.request().input('p', probe).query(`EXECUTE AS USER = @p; SELECT COUNT(*) AS n FROM email_addresses; REVERT;`);
         assert.equal(read.recordset[0].n, 100);
-        await assert.rejects(admin.request().input('p', probe).query(`EXECUTE AS USER = @p; BEGIN TRY UPDATE persons SET first_name = N'x'; END TRY BEGIN CATCH REVERT; THROW; END CATCH; REVERT;`), /permission was denied/i);
+        await assert.rejects(
+          admin
+            .request()
+            .input('p', probe)
+            .query(`EXECUTE AS USER = @p; BEGIN TRY UPDATE persons SET first_name = N'x'; END TRY BEGIN CATCH REVERT; THROW; END CATCH; REVERT;`),
+          /permission was denied/i,
+        );
       } finally {
         await admin.close();
       }
@@ -209,13 +221,19 @@ if (!URL_ENV) {
       const r = await engine.restoreToPointInTime(source, target, at);
       assert.match(r.detail, /\+ 1 log backup\(s\), STOPAT/);
       const rows = await queryOn(url, target, 'SELECT id FROM tickets WHERE id IN (200001, 200002) ORDER BY id');
-      assert.deepEqual(rows.map((x) => Number(x.id)), [200001]);
+      assert.deepEqual(
+        rows.map((x) => Number(x.id)),
+        [200001],
+      );
       const state = await queryOn(url, 'master', `SELECT state_desc AS state, user_access_desc AS access FROM sys.databases WHERE name = '${target}'`);
       assert.deepEqual(state, [{ state: 'ONLINE', access: 'MULTI_USER' }]);
     });
 
     test('a point before the full backup, in the future or past the last log is refused, naming it', async () => {
-      await assert.rejects(engine.restoreToPointInTime(source, target, '2000-01-01T00:00:00Z'), /no full backup of ".*" finished before 2000-01-01T00:00:00.000Z/);
+      await assert.rejects(
+        engine.restoreToPointInTime(source, target, '2000-01-01T00:00:00Z'),
+        /no full backup of ".*" finished before 2000-01-01T00:00:00.000Z/,
+      );
       await assert.rejects(engine.restoreToPointInTime(source, target, '2999-01-01T00:00:00Z'), /is in the future/);
       await exec(`INSERT INTO ${source}.dbo.tickets (id, title, status, created_at) VALUES (200003, N'later', N'open', SYSDATETIMEOFFSET())`);
       await new Promise((r) => setTimeout(r, 1500));
@@ -238,7 +256,11 @@ if (!URL_ENV) {
         await p.request().query(`CREATE TABLE hard (id int PRIMARY KEY, e254 nvarchar(254), e40 nvarchar(40), e20 nvarchar(20),
           tiny nvarchar(12), tiny_nn nvarchar(12) NOT NULL DEFAULT N'x', txt nvarchar(max))`);
         for (const [i, [col, input]] of CASES.entries()) {
-          await p.request().input('id', i + 1).input('v', sql.NVarChar(sql.MAX), input).query(`INSERT INTO hard (id, ${col}) VALUES (@id, @v)`);
+          await p
+            .request()
+            .input('id', i + 1)
+            .input('v', sql.NVarChar(sql.MAX), input)
+            .query(`INSERT INTO hard (id, ${col}) VALUES (@id, @v)`);
         }
       } finally {
         await p.close();
@@ -286,7 +308,9 @@ if (!URL_ENV) {
       await run(`CREATE TABLE hard (id int PRIMARY KEY, e254 nvarchar(254))`);
       await run(`EXEC('CREATE SCHEMA crm')`);
       await run(`CREATE TABLE crm.leads (id int PRIMARY KEY, contact varchar(80), doc xml, extra sql_variant)`);
-      await run(`INSERT INTO crm.leads VALUES (1, 'ivan@realcustomer.com', '<lead><mail>jill@realcustomer.com</mail></lead>', NULL), (2, 'john%40realcustomer.com', NULL, NULL)`);
+      await run(
+        `INSERT INTO crm.leads VALUES (1, 'ivan@realcustomer.com', '<lead><mail>jill@realcustomer.com</mail></lead>', NULL), (2, 'john%40realcustomer.com', NULL, NULL)`,
+      );
       await run(`CREATE TABLE newsletter_subscribers (email nvarchar(max))`); // a heap: no key at all
       await run(`INSERT INTO newsletter_subscribers VALUES (N'erin@realcustomer.com'), (N'frank&#64;realcustomer.com'), (N'@media screen')`);
       await run(`CREATE TABLE audit_log (old nvarchar(max))`);
@@ -306,7 +330,9 @@ if (!URL_ENV) {
         { contact: 'john_realcustomer.com@mailinator.com', doc: null },
       ]);
       assert.deepEqual(await queryOn(url, db, `SELECT email FROM newsletter_subscribers ORDER BY email`), [
-        { email: '@media screen' }, { email: 'erin_realcustomer.com@mailinator.com' }, { email: 'frank_realcustomer.com@mailinator.com' },
+        { email: '@media screen' },
+        { email: 'erin_realcustomer.com@mailinator.com' },
+        { email: 'frank_realcustomer.com@mailinator.com' },
       ]);
       assert.deepEqual(await queryOn(url, db, `SELECT COUNT(*) AS n FROM audit_log`), [{ n: 0 }], 'the audit trigger did not fire');
       assert.equal((await engine.verifyEmails(db, profile, SANDBOX)).total, 0);

@@ -21,7 +21,9 @@ engineContract('postgres', async () => ({
   adminUrl: adminUrl(),
   // Roles are server-wide: drop the ones this process's contract run created.
   cleanup: async () => {
-    const roles = await queryDb<{ rolname: string }>(adminUrl(), 'postgres', `SELECT rolname FROM pg_roles WHERE rolname LIKE $1`, [`c\\_login\\_${process.pid}\\_%`]);
+    const roles = await queryDb<{ rolname: string }>(adminUrl(), 'postgres', `SELECT rolname FROM pg_roles WHERE rolname LIKE $1`, [
+      `c\\_login\\_${process.pid}\\_%`,
+    ]);
     for (const r of roles) await queryDb(adminUrl(), 'postgres', `DROP ROLE IF EXISTS "${r.rolname}"`);
   },
 }));
@@ -58,7 +60,10 @@ describe('PostgreSQL specifics', () => {
 
   test('point-in-time restore is refused (the WAL is per server), bad names by name, and nothing is touched', async () => {
     const before = await engine.checksum(source);
-    await assert.rejects(engine.restoreToPointInTime(source, target, '2026-11-21T00:00:00Z'), /point-in-time restore of ".*" to "2026-11-21T00:00:00Z" is not possible on PostgreSQL: its write-ahead log is per server/);
+    await assert.rejects(
+      engine.restoreToPointInTime(source, target, '2026-11-21T00:00:00Z'),
+      /point-in-time restore of ".*" to "2026-11-21T00:00:00Z" is not possible on PostgreSQL: its write-ahead log is per server/,
+    );
     await assert.rejects(engine.restoreToPointInTime('Bad;name', target, '2026-11-21T00:00:00Z'), /invalid database name "Bad;name"/);
     assert.deepEqual(await engine.checksum(source), before);
     assert.equal(await engine.exists(target), false);

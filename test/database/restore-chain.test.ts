@@ -13,28 +13,37 @@ const NOW = Date.parse('2026-11-22T12:00:00Z');
 
 let nextId = 1;
 /** A backup set on one disk file; times are UTC here and turned into the server's local text. */
-function set(type: 'D' | 'L', firstLsn: bigint, lastLsn: bigint, startUtc: string, finishUtc: string, extra: Partial<BackupHistoryRow> & { tzSteps?: number } = {}): BackupHistoryRow[] {
+function set(
+  type: 'D' | 'L',
+  firstLsn: bigint,
+  lastLsn: bigint,
+  startUtc: string,
+  finishUtc: string,
+  extra: Partial<BackupHistoryRow> & { tzSteps?: number } = {},
+): BackupHistoryRow[] {
   const tz = extra.tzSteps ?? 4; // UTC+1
   const local = (iso: string) => toLocalIso(Date.parse(iso), tz * 15);
   const id = nextId++;
-  return [{
-    backup_set_id: id,
-    type,
-    is_copy_only: false,
-    position: 1,
-    first_lsn: firstLsn.toString(),
-    last_lsn: lastLsn.toString(),
-    database_guid: GUID,
-    started_local: local(startUtc),
-    finished_local: local(finishUtc),
-    time_zone: tz,
-    recovery_model: 'FULL',
-    media_family_count: 1,
-    family_sequence_number: 1,
-    device_type: 2,
-    physical_device_name: `/var/opt/mssql/backup/${type}-${id}.bak`,
-    ...extra,
-  }];
+  return [
+    {
+      backup_set_id: id,
+      type,
+      is_copy_only: false,
+      position: 1,
+      first_lsn: firstLsn.toString(),
+      last_lsn: lastLsn.toString(),
+      database_guid: GUID,
+      started_local: local(startUtc),
+      finished_local: local(finishUtc),
+      time_zone: tz,
+      recovery_model: 'FULL',
+      media_family_count: 1,
+      family_sequence_number: 1,
+      device_type: 2,
+      physical_device_name: `/var/opt/mssql/backup/${type}-${id}.bak`,
+      ...extra,
+    },
+  ];
 }
 
 const req = (at: string) => ({ database: 'tenant_acme', at, nowMs: NOW, serverOffsetMin: 60 });
@@ -59,7 +68,10 @@ describe('point-in-time restore chain from msdb history', () => {
     const rows = history();
     const chain = planRestoreChain(rows, req('2026-11-21T01:30:00Z'));
     assert.equal(chain.full.finishedAt, '2026-11-21T00:10:00.000Z');
-    assert.deepEqual(chain.logs.map((l) => l.startedAt), ['2026-11-21T01:00:00.000Z', '2026-11-21T02:00:00.000Z']);
+    assert.deepEqual(
+      chain.logs.map((l) => l.startedAt),
+      ['2026-11-21T01:00:00.000Z', '2026-11-21T02:00:00.000Z'],
+    );
     assert.deepEqual(chain.full.source, { kind: 'disk', path: rows[3].physical_device_name });
     // STOPAT is the server's local time (UTC+1 here), without an offset.
     assert.equal(chain.stopAtLocal, '2026-11-21T02:30:00.000');
@@ -90,7 +102,10 @@ describe('point-in-time restore chain from msdb history', () => {
       ...set('L', L(100), L(200), '2026-11-21T01:00:00Z', '2026-11-21T01:00:05Z'),
     ];
     const chain = planRestoreChain(rows, req('2026-11-21T00:45:00Z'));
-    assert.deepEqual(chain.logs.map((l) => l.backupSetId), [rows[3].backup_set_id]);
+    assert.deepEqual(
+      chain.logs.map((l) => l.backupSetId),
+      [rows[3].backup_set_id],
+    );
   });
 
   test('a copy-only full backup is a valid base for the regular log chain', () => {
@@ -110,12 +125,19 @@ describe('point-in-time restore chain from msdb history', () => {
       ...set('L', L(100), L(101), '2026-11-21T01:00:00Z', '2026-11-21T01:00:05Z'),
     ];
     const chain = planRestoreChain(rows, req('2026-11-21T00:20:00Z'));
-    assert.deepEqual(chain.full.source, { kind: 'url', urls: ['https://a.blob.core.windows.net/b/x-1of2.bak', 'https://a.blob.core.windows.net/b/x-2of2.bak'] });
+    assert.deepEqual(chain.full.source, {
+      kind: 'url',
+      urls: ['https://a.blob.core.windows.net/b/x-1of2.bak', 'https://a.blob.core.windows.net/b/x-2of2.bak'],
+    });
   });
 
   test('a permanent disk backup device (type 102) is restored from its physical path', () => {
     const rows = [
-      ...set('D', L(0), L(100), '2026-11-21T00:00:00Z', '2026-11-21T00:10:00Z', { device_type: 102, physical_device_name: 'D:\\Backups\\acme_full.bak', position: 7 }),
+      ...set('D', L(0), L(100), '2026-11-21T00:00:00Z', '2026-11-21T00:10:00Z', {
+        device_type: 102,
+        physical_device_name: 'D:\\Backups\\acme_full.bak',
+        position: 7,
+      }),
       ...set('L', L(100), L(200), '2026-11-21T01:00:00Z', '2026-11-21T01:00:05Z'),
     ];
     const chain = planRestoreChain(rows, req('2026-11-21T00:30:00Z'));
@@ -135,10 +157,20 @@ describe('point-in-time restore chain from msdb history', () => {
   describe('refusals name what is missing', () => {
     const cases: [string, () => BackupHistoryRow[], string, RegExp][] = [
       ['no history at all', () => [], '2026-11-21T00:30:00Z', /"tenant_acme" has no full backup/],
-      ['a point before every full backup', history, '2026-11-19T12:00:00Z', /no full backup of "tenant_acme" finished before 2026-11-19T12:00:00.000Z: the oldest one .* finished 2026-11-20T00:10:00.000Z/],
+      [
+        'a point before every full backup',
+        history,
+        '2026-11-19T12:00:00Z',
+        /no full backup of "tenant_acme" finished before 2026-11-19T12:00:00.000Z: the oldest one .* finished 2026-11-20T00:10:00.000Z/,
+      ],
       ['a point in the future', history, '2026-11-23T00:00:00Z', /2026-11-23T00:00:00.000Z is in the future/],
       ['not an instant', history, 'yesterday', /invalid point in time "yesterday"/],
-      ['a point after the newest log backup', history, '2026-11-21T03:30:00Z', /newest log backup of "tenant_acme" started 2026-11-21T03:00:00.000Z, before 2026-11-21T03:30:00.000Z: take a log backup now/],
+      [
+        'a point after the newest log backup',
+        history,
+        '2026-11-21T03:30:00Z',
+        /newest log backup of "tenant_acme" started 2026-11-21T03:00:00.000Z, before 2026-11-21T03:30:00.000Z: take a log backup now/,
+      ],
       [
         'SIMPLE recovery: no logs',
         () => set('D', L(0), L(100), '2026-11-21T00:00:00Z', '2026-11-21T00:10:00Z', { recovery_model: 'SIMPLE' }),
@@ -175,7 +207,12 @@ describe('point-in-time restore chain from msdb history', () => {
       ],
       [
         'a striped backup with a family missing from msdb',
-        () => set('D', L(0), L(100), '2026-11-21T00:00:00Z', '2026-11-21T00:10:00Z', { media_family_count: 3, device_type: 9, physical_device_name: 'https://a/b/x.bak' }).concat(set('L', L(100), L(200), '2026-11-21T01:00:00Z', '2026-11-21T01:00:05Z')),
+        () =>
+          set('D', L(0), L(100), '2026-11-21T00:00:00Z', '2026-11-21T00:10:00Z', {
+            media_family_count: 3,
+            device_type: 9,
+            physical_device_name: 'https://a/b/x.bak',
+          }).concat(set('L', L(100), L(200), '2026-11-21T01:00:00Z', '2026-11-21T01:00:05Z')),
         '2026-11-21T00:30:00Z',
         /has 3 media families, but msdb lists 1/,
       ],
@@ -190,7 +227,16 @@ describe('point-in-time restore chain from msdb history', () => {
     const tooEarly = { number: 4338, message: 'The STOPAT clause specifies a point too early to allow this backup set to be restored.' };
     assert.equal(pointAlreadyReached(wrapped({ number: 3013, message: 'RESTORE LOG is terminating abnormally.', precedingErrors: [tooEarly] })), true);
     assert.equal(pointAlreadyReached(wrapped(tooEarly)), true);
-    assert.equal(pointAlreadyReached(wrapped({ number: 3013, message: 'RESTORE LOG is terminating abnormally.', precedingErrors: [{ number: 4305, message: 'The log in this backup set begins at LSN 1, which is too late to apply to the database.' }] })), false);
+    assert.equal(
+      pointAlreadyReached(
+        wrapped({
+          number: 3013,
+          message: 'RESTORE LOG is terminating abnormally.',
+          precedingErrors: [{ number: 4305, message: 'The log in this backup set begins at LSN 1, which is too late to apply to the database.' }],
+        }),
+      ),
+      false,
+    );
     assert.equal(pointAlreadyReached(new Error('network down')), false);
   });
 });

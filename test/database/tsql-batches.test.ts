@@ -36,7 +36,10 @@ const LEADS = { schema: 'crm', name: 'leads' };
 const EMAIL = { name: 'email', baseType: 'nvarchar', maxChars: 254, nullable: true };
 const NOTES = { name: 'notes', baseType: 'ntext', maxChars: null, nullable: true };
 const disk: tc.BackupTarget = { kind: 'disk', path: '/var/opt/mssql/backup/tenant_a.bak' };
-const urls: tc.BackupTarget = { kind: 'url', urls: ['https://acct.blob.core.windows.net/backups/a-1of2.bak', 'https://acct.blob.core.windows.net/backups/a-2of2.bak'] };
+const urls: tc.BackupTarget = {
+  kind: 'url',
+  urls: ['https://acct.blob.core.windows.net/backups/a-1of2.bak', 'https://acct.blob.core.windows.net/backups/a-2of2.bak'],
+};
 const moves = [
   { logicalName: 'tenant_src', physicalPath: '/var/opt/mssql/data/tenant_b_0_tenant_src.mdf' },
   { logicalName: 'tenant_src_log', physicalPath: '/var/opt/mssql/data/tenant_b_1_tenant_src_log.ldf' },
@@ -45,36 +48,92 @@ const moves = [
 /** One of every batch the engine sends, with representative inputs. */
 function catalog(): Batch[] {
   return [
-    ta.serverInfo(), ta.databaseState('tenant_a'), ta.databaseSize(), ta.userTableCount(),
-    ta.createDatabase('tenant_a'), ta.dropDatabase('tenant_a', false), ta.dropDatabase('tenant_a', true),
-    ta.renameDatabase('tenant_a', 'tenant_a_old', false), ta.ensureServerLogin('tenant_a_login', PASSWORD),
-    ta.ensureDatabaseUser('tenant_a_login'), ta.ensureQueryRole('tenant_a_query'), ta.principalExists('tenant_a_query'),
-    tc.backupDatabase('tenant_a', disk), tc.backupDatabase('tenant_a', urls), tc.restoreFileList(disk), tc.restoreFileList(urls),
-    tc.restoreDatabase('tenant_b', disk, moves), tc.restoreDatabase('tenant_b', urls, moves), tc.takeOffline('tenant_b'), tc.multiUser('tenant_b'),
-    tc.requestProgress(52), tc.currentSession(), tc.lastBackupSize('tenant_a'), tc.azureCopyStart('tenant_a', 'tenant_b'), tc.azureCopyProgress('tenant_b'),
+    ta.serverInfo(),
+    ta.databaseState('tenant_a'),
+    ta.databaseSize(),
+    ta.userTableCount(),
+    ta.createDatabase('tenant_a'),
+    ta.dropDatabase('tenant_a', false),
+    ta.dropDatabase('tenant_a', true),
+    ta.renameDatabase('tenant_a', 'tenant_a_old', false),
+    ta.ensureServerLogin('tenant_a_login', PASSWORD),
+    ta.ensureDatabaseUser('tenant_a_login'),
+    ta.ensureQueryRole('tenant_a_query'),
+    ta.principalExists('tenant_a_query'),
+    tc.backupDatabase('tenant_a', disk),
+    tc.backupDatabase('tenant_a', urls),
+    tc.restoreFileList(disk),
+    tc.restoreFileList(urls),
+    tc.restoreDatabase('tenant_b', disk, moves),
+    tc.restoreDatabase('tenant_b', urls, moves),
+    tc.takeOffline('tenant_b'),
+    tc.multiUser('tenant_b'),
+    tc.requestProgress(52),
+    tc.currentSession(),
+    tc.lastBackupSize('tenant_a'),
+    tc.azureCopyStart('tenant_a', 'tenant_b'),
+    tc.azureCopyProgress('tenant_b'),
     tc.ensureUrlCredential('https://acct.blob.core.windows.net/backups', SAS),
-    tc.restoreDatabase('tenant_b', disk, moves, { position: 3, recovery: false }), tc.restoreLog('tenant_b', disk, 4, '2026-11-21T02:30:00.000'),
-    tc.restoreLog('tenant_b', urls, 1, '2026-11-21T02:30:00'), tc.recoverDatabase('tenant_b'), th.backupHistory('tenant_a'), th.serverClock(),
-    ts.installLock(), ts.installSchema(), ts.installPlainRewriteFunction(), ts.installRewriteFunction(), ts.columnInfo('persons', 'email'),
-    ts.catalogColumns(), ts.enabledTriggers(), ts.allColumns(),
-    ts.tableBatchBound(PERSONS, 'id', 20000, null), ts.tableBatchBound(SETTINGS, 'key', 200, 'mail.sender'),
+    tc.restoreDatabase('tenant_b', disk, moves, { position: 3, recovery: false }),
+    tc.restoreLog('tenant_b', disk, 4, '2026-11-21T02:30:00.000'),
+    tc.restoreLog('tenant_b', urls, 1, '2026-11-21T02:30:00'),
+    tc.recoverDatabase('tenant_b'),
+    th.backupHistory('tenant_a'),
+    th.serverClock(),
+    ts.installLock(),
+    ts.installSchema(),
+    ts.installPlainRewriteFunction(),
+    ts.installRewriteFunction(),
+    ts.columnInfo('persons', 'email'),
+    ts.catalogColumns(),
+    ts.enabledTriggers(),
+    ts.allColumns(),
+    ts.tableBatchBound(PERSONS, 'id', 20000, null),
+    ts.tableBatchBound(SETTINGS, 'key', 200, 'mail.sender'),
     ts.tableScrub(PERSONS, [EMAIL, NOTES], 'mailinator.com', { kind: 'range', key: 'id', lo: null, hi: '4000' }),
-    ts.tableScrub(SETTINGS, [{ name: 'value', baseType: 'nvarchar', maxChars: 500, nullable: true }], 'mailinator.com', { kind: 'range', key: 'key', lo: 'app.base_url', hi: 'portal.url' }),
-    ts.tableScrub(LEADS, [{ name: 'email', baseType: 'varchar', maxChars: 100, nullable: true }, { name: 'doc', baseType: 'xml', maxChars: null, nullable: true }], 'mailinator.com', { kind: 'null-key', key: 'id' }),
+    ts.tableScrub(SETTINGS, [{ name: 'value', baseType: 'nvarchar', maxChars: 500, nullable: true }], 'mailinator.com', {
+      kind: 'range',
+      key: 'key',
+      lo: 'app.base_url',
+      hi: 'portal.url',
+    }),
+    ts.tableScrub(
+      LEADS,
+      [
+        { name: 'email', baseType: 'varchar', maxChars: 100, nullable: true },
+        { name: 'doc', baseType: 'xml', maxChars: null, nullable: true },
+      ],
+      'mailinator.com',
+      { kind: 'null-key', key: 'id' },
+    ),
     ts.tableScrub(LEADS, [{ name: 'email', baseType: 'varchar', maxChars: 100, nullable: true }], 'mailinator.com', { kind: 'all' }, ['audit_leads']),
-    ts.saveCheckpoint('run-1', '{"table":0,"tableName":"persons","after":"k:7","rewritten":3,"batches":1}'), ts.loadCheckpoint('run-1'),
-    ts.verifyColumn(PERSONS, 'email', 'mailinator.com'), ts.countAtDomain(LEADS, 'email', 'mailinator.com'),
+    ts.saveCheckpoint('run-1', '{"table":0,"tableName":"persons","after":"k:7","rewritten":3,"batches":1}'),
+    ts.loadCheckpoint('run-1'),
+    ts.verifyColumn(PERSONS, 'email', 'mailinator.com'),
+    ts.countAtDomain(LEADS, 'email', 'mailinator.com'),
     ts.rewriteValue('john.doe@company.com', 'mailinator.com', 40, true),
-    tsan.applySet(profile.disable[0])!, tsan.applySet(profile.disable[1])!, tsan.applySet(profile.update[0])!,
-    tsan.clearColumns('mailboxes', ['password', 'encrypted_credentials']), tsan.deleteRows('webhooks', {}), tsan.deleteRows('batch_jobs', { status: 'waiting' }),
+    tsan.applySet(profile.disable[0])!,
+    tsan.applySet(profile.disable[1])!,
+    tsan.applySet(profile.update[0])!,
+    tsan.clearColumns('mailboxes', ['password', 'encrypted_credentials']),
+    tsan.deleteRows('webhooks', {}),
+    tsan.deleteRows('batch_jobs', { status: 'waiting' }),
     tsan.rewriteUrls('settings', 'value', 'https://acme.example-crm.com', 'https://acme-sandbox.example-crm.com', 500, true),
-    tsan.setIdentity({ tenantId: 'acme-sandbox', companyName: 'Acme AS (sandbox)', serial: 'TEST-1', baseUrl: 'https://acme-sandbox.example-crm.com' }, 'https://acme-sandbox.example-crm.com'),
+    tsan.setIdentity(
+      { tenantId: 'acme-sandbox', companyName: 'Acme AS (sandbox)', serial: 'TEST-1', baseUrl: 'https://acme-sandbox.example-crm.com' },
+      'https://acme-sandbox.example-crm.com',
+    ),
     tsan.countEnabled('scheduled_tasks', 'enabled'),
-    tu.repairSystemUser(profile, 'batch-runner'), tu.assignPlans({ ...profile, users: { ...profile.users, allowedLogins: ['admin', 'jane.roe'] } }, 'crm-sandbox'),
-    tu.listUsers(), tu.readAppAuthorizations(), tu.upsertAppAuthorization({ appId: 'app-erp', appName: 'ERP Connector', systemUserLogin: 'sys-erp' }),
-    tu.readCompanyInfo(), tu.setCompanyInfo({ companyName: 'Acme AS', serial: 'Test Env - ACME/SN-1', license: 'Sandbox license', ownerCompany: 'Acme Sandbox' }),
+    tu.repairSystemUser(profile, 'batch-runner'),
+    tu.assignPlans({ ...profile, users: { ...profile.users, allowedLogins: ['admin', 'jane.roe'] } }, 'crm-sandbox'),
+    tu.listUsers(),
+    tu.readAppAuthorizations(),
+    tu.upsertAppAuthorization({ appId: 'app-erp', appName: 'ERP Connector', systemUserLogin: 'sys-erp' }),
+    tu.readCompanyInfo(),
+    tu.setCompanyInfo({ companyName: 'Acme AS', serial: 'Test Env - ACME/SN-1', license: 'Sandbox license', ownerCompany: 'Acme Sandbox' }),
     tu.replaceMailboxes('acme-sandbox@mail.example-crm.com'),
-    tk.listTables(), tk.tableChecksum('persons'),
+    tk.listTables(),
+    tk.tableChecksum('persons'),
   ];
 }
 
@@ -135,11 +194,44 @@ const NOT_PARSEABLE_BY_SQLFLUFF: Record<string, string> = {
 
 /** Tables a parsed batch may touch: the demo schema, the engine's own and system views. */
 const KNOWN_TABLES = new Set([
-  'company_info', 'persons', 'contacts', 'email_addresses', 'users', 'scheduled_tasks', 'batch_jobs', 'mailboxes', 'app_authorizations',
-  'webhooks', 'tickets', 'server_sessions', 'batch_server_config', 'settings', 'scrub_checkpoint', 'rewrite_emails', 'leads', 'triggers', 'schemas', 'indexes', 'index_columns', 'partitions',
+  'company_info',
+  'persons',
+  'contacts',
+  'email_addresses',
+  'users',
+  'scheduled_tasks',
+  'batch_jobs',
+  'mailboxes',
+  'app_authorizations',
+  'webhooks',
+  'tickets',
+  'server_sessions',
+  'batch_server_config',
+  'settings',
+  'scrub_checkpoint',
+  'rewrite_emails',
+  'leads',
+  'triggers',
+  'schemas',
+  'indexes',
+  'index_columns',
+  'partitions',
   // UPDATE t … FROM [dbo].[x] AS t: the parser lists the alias as the update target.
   't',
-  'databases', 'database_files', 'tables', 'columns', 'types', 'dm_exec_requests', 'dm_database_copies', 'backupset', 'backupmediaset', 'backupmediafamily', 'sql_logins', 'credentials', 'OPENJSON', 'STRING_SPLIT',
+  'databases',
+  'database_files',
+  'tables',
+  'columns',
+  'types',
+  'dm_exec_requests',
+  'dm_database_copies',
+  'backupset',
+  'backupmediaset',
+  'backupmediafamily',
+  'sql_logins',
+  'credentials',
+  'OPENJSON',
+  'STRING_SPLIT',
 ]);
 
 const parser = new Parser();
@@ -184,7 +276,14 @@ describe('T-SQL batches of the SQL Server engine', () => {
     const version = await sqlfluffVersion();
     // The demo tenant's schema and seed batches too: the SQL Server tests run them first.
     const files: Record<string, string> = { 'demo-schema': readFileSync('activities/database/mssql/demo-schema.sql', 'utf8') };
-    const seeds = [...seedBatches({ tenantId: 'acme', companyName: 'Acme AS', baseUrl: 'https://acme.example-crm.com', persons: 50 }, 'acme.example-crm.com', 'https://acme.example-crm.com'), appBatch({ appId: 'app-erp', appName: 'ERP', systemUserLogin: 'sys-erp' })];
+    const seeds = [
+      ...seedBatches(
+        { tenantId: 'acme', companyName: 'Acme AS', baseUrl: 'https://acme.example-crm.com', persons: 50 },
+        'acme.example-crm.com',
+        'https://acme.example-crm.com',
+      ),
+      appBatch({ appId: 'app-erp', appName: 'ERP', systemUserLogin: 'sys-erp' }),
+    ];
     for (const b of [...batches, ...seeds]) files[b.name in files ? `${b.name}~${Object.keys(files).length}` : b.name] = b.text;
     const unparsable = await unparsableTsql(files);
     const kind = (file: string) => file.split('~')[0];
@@ -197,7 +296,12 @@ describe('T-SQL batches of the SQL Server engine', () => {
     if (version === SQLFLUFF_VERSION_OF_RECORD) assert.deepEqual(parsesNow, [], `listed as not parseable by sqlfluff but parse: ${parsesNow.join(', ')}`);
     else if (parsesNow.length) console.log(`sqlfluff ${version} also parses: ${parsesNow.join(', ')}`);
     const kinds = new Set(batches.map((b) => b.name));
-    const parsed = new Set(Object.keys(files).filter((f) => !(f in unparsable)).map(kind).filter((k) => kinds.has(k)));
+    const parsed = new Set(
+      Object.keys(files)
+        .filter((f) => !(f in unparsable))
+        .map(kind)
+        .filter((k) => kinds.has(k)),
+    );
     assert.ok(!('demo-schema' in unparsable));
     console.log(`sqlfluff ${version} parsed the demo schema, its ${seeds.length} seed batches and ${parsed.size} of ${kinds.size} engine batch kinds`);
   });
@@ -233,11 +337,24 @@ describe('T-SQL batches of the SQL Server engine', () => {
 
   test('dynamic database, login and role names go through QUOTENAME inside sp_executesql', () => {
     const expectations: [Batch, string[]][] = [
-      [ta.createDatabase('tenant_a'), ['CREATE DATABASE \' + QUOTENAME(@db)']],
+      [ta.createDatabase('tenant_a'), ["CREATE DATABASE ' + QUOTENAME(@db)"]],
       [ta.dropDatabase('tenant_a', false), ['SET SINGLE_USER WITH ROLLBACK IMMEDIATE', "DROP DATABASE ' + QUOTENAME(@db)"]],
-      [ta.renameDatabase('a_db', 'b_db', false), ["QUOTENAME(@from) + N' SET SINGLE_USER WITH ROLLBACK IMMEDIATE", "MODIFY NAME = ' + QUOTENAME(@to)", "QUOTENAME(@to) + N' SET MULTI_USER"]],
-      [ta.ensureServerLogin('l_x', PASSWORD), ["CREATE LOGIN ' + QUOTENAME(@login) + N' WITH PASSWORD = ' + QUOTENAME(@pw, '''')", "ALTER LOGIN ' + QUOTENAME(@login)"]],
-      [ta.ensureDatabaseUser('l_x'), ["CREATE USER ' + QUOTENAME(@login) + N' FOR LOGIN ' + QUOTENAME(@login)", "ALTER ROLE db_datareader ADD MEMBER ' + QUOTENAME(@login)", "ALTER ROLE db_datawriter ADD MEMBER ' + QUOTENAME(@login)"]],
+      [
+        ta.renameDatabase('a_db', 'b_db', false),
+        ["QUOTENAME(@from) + N' SET SINGLE_USER WITH ROLLBACK IMMEDIATE", "MODIFY NAME = ' + QUOTENAME(@to)", "QUOTENAME(@to) + N' SET MULTI_USER"],
+      ],
+      [
+        ta.ensureServerLogin('l_x', PASSWORD),
+        ["CREATE LOGIN ' + QUOTENAME(@login) + N' WITH PASSWORD = ' + QUOTENAME(@pw, '''')", "ALTER LOGIN ' + QUOTENAME(@login)"],
+      ],
+      [
+        ta.ensureDatabaseUser('l_x'),
+        [
+          "CREATE USER ' + QUOTENAME(@login) + N' FOR LOGIN ' + QUOTENAME(@login)",
+          "ALTER ROLE db_datareader ADD MEMBER ' + QUOTENAME(@login)",
+          "ALTER ROLE db_datawriter ADD MEMBER ' + QUOTENAME(@login)",
+        ],
+      ],
       [ta.ensureQueryRole('r_x'), ["CREATE ROLE ' + QUOTENAME(@role)", "GRANT SELECT ON SCHEMA::[dbo] TO ' + QUOTENAME(@role)"]],
       [tc.azureCopyStart('a_db', 'b_db'), ["CREATE DATABASE ' + QUOTENAME(@target) + N' AS COPY OF ' + QUOTENAME(@source)"]],
     ];
@@ -257,22 +374,41 @@ describe('T-SQL batches of the SQL Server engine', () => {
   test('hostile names are refused by every builder, naming the value', () => {
     const named = new RegExp(HOSTILE.replace(/[\]\\[^$.|?*+(){}]/g, '\\$&'));
     const builders: (() => unknown)[] = [
-      () => ta.createDatabase(HOSTILE), () => ta.dropDatabase(HOSTILE, false), () => ta.renameDatabase('ok_db', HOSTILE, false), () => ta.renameDatabase(HOSTILE, 'ok_db', false),
-      () => ta.ensureServerLogin(HOSTILE, PASSWORD), () => ta.ensureDatabaseUser(HOSTILE), () => ta.ensureQueryRole(HOSTILE), () => ta.databaseState(HOSTILE),
-      () => tc.backupDatabase(HOSTILE, disk), () => tc.restoreDatabase(HOSTILE, disk, moves), () => tc.takeOffline(HOSTILE), () => tc.azureCopyStart('ok_db', HOSTILE),
-      () => ts.columnInfo(HOSTILE, 'email'), () => ts.columnInfo('persons', HOSTILE),
-      () => tsan.applySet({ table: 'users', where: { [HOSTILE]: 1 }, set: { plan: 'x' } }), () => tsan.applySet({ table: 'users', where: {}, set: { [HOSTILE]: 'x' } }),
-      () => tsan.clearColumns('mailboxes', [HOSTILE]), () => tsan.deleteRows(HOSTILE, {}), () => tsan.rewriteUrls('settings', HOSTILE, 'https://a.example', 'https://b.example', null, true),
+      () => ta.createDatabase(HOSTILE),
+      () => ta.dropDatabase(HOSTILE, false),
+      () => ta.renameDatabase('ok_db', HOSTILE, false),
+      () => ta.renameDatabase(HOSTILE, 'ok_db', false),
+      () => ta.ensureServerLogin(HOSTILE, PASSWORD),
+      () => ta.ensureDatabaseUser(HOSTILE),
+      () => ta.ensureQueryRole(HOSTILE),
+      () => ta.databaseState(HOSTILE),
+      () => tc.backupDatabase(HOSTILE, disk),
+      () => tc.restoreDatabase(HOSTILE, disk, moves),
+      () => tc.takeOffline(HOSTILE),
+      () => tc.azureCopyStart('ok_db', HOSTILE),
+      () => ts.columnInfo(HOSTILE, 'email'),
+      () => ts.columnInfo('persons', HOSTILE),
+      () => tsan.applySet({ table: 'users', where: { [HOSTILE]: 1 }, set: { plan: 'x' } }),
+      () => tsan.applySet({ table: 'users', where: {}, set: { [HOSTILE]: 'x' } }),
+      () => tsan.clearColumns('mailboxes', [HOSTILE]),
+      () => tsan.deleteRows(HOSTILE, {}),
+      () => tsan.rewriteUrls('settings', HOSTILE, 'https://a.example', 'https://b.example', null, true),
       () => quoteIdent('table name', HOSTILE),
     ];
     for (const build of builders) assert.throws(build, named);
     assert.throws(() => ts.tableScrub(PERSONS, [EMAIL], "x'; --", { kind: 'all' }), /invalid sandbox mail domain "x'; --"/);
     // Names read from the catalog cannot be refused (they exist), so they are bracket-quoted.
-    const hostile = ts.tableScrub({ schema: HOSTILE, name: HOSTILE }, [{ ...EMAIL, name: HOSTILE }], 'mailinator.com', { kind: 'range', key: HOSTILE, lo: '1', hi: '2' }, [HOSTILE]);
+    const hostile = ts.tableScrub(
+      { schema: HOSTILE, name: HOSTILE },
+      [{ ...EMAIL, name: HOSTILE }],
+      'mailinator.com',
+      { kind: 'range', key: HOSTILE, lo: '1', hi: '2' },
+      [HOSTILE],
+    );
     assert.ok(hostile.text.includes(`${bracket(HOSTILE)}.${bracket(HOSTILE)} AS t`), hostile.text);
     assert.ok(!hostile.text.replace(/\[(?:[^\]]|\]\])*\]/g, '[]').includes('DROP'), 'every hostile name is inside brackets');
     assert.throws(() => tc.backupDatabase('tenant_a', { kind: 'url', urls: ["https://a/b'; DROP"] }), /invalid backup URL/);
-    assert.throws(() => tc.ensureUrlCredential("https://a/b?sig=x", 'sas'), /container URL/);
+    assert.throws(() => tc.ensureUrlCredential('https://a/b?sig=x', 'sas'), /container URL/);
     assert.throws(() => ts.saveCheckpoint('', '{}'), /invalid scrub run id ""/);
   });
 
@@ -311,13 +447,23 @@ describe('T-SQL batches of the SQL Server engine', () => {
     assert.deepEqual(first.params.maxlen1, { type: 'int', value: null });
     const next = ts.tableScrub(PERSONS, [EMAIL], 'mailinator.com', { kind: 'range', key: 'id', lo: '4000', hi: '8000' });
     assert.match(next.text, /WHERE t\.\[id\] > @lo AND t\.\[id\] <= @hi/);
-    assert.match(ts.tableScrub(LEADS, [EMAIL], 'mailinator.com', { kind: 'null-key', key: 'id' }).text, /FROM \[crm\]\.\[leads\] AS t[\s\S]*WHERE t\.\[id\] IS NULL/);
+    assert.match(
+      ts.tableScrub(LEADS, [EMAIL], 'mailinator.com', { kind: 'null-key', key: 'id' }).text,
+      /FROM \[crm\]\.\[leads\] AS t[\s\S]*WHERE t\.\[id\] IS NULL/,
+    );
     const xml = ts.tableScrub(LEADS, [{ name: 'doc', baseType: 'xml', maxChars: null, nullable: true }], 'mailinator.com', { kind: 'all' });
-    assert.match(xml.text, /\[doc\] = COALESCE\(TRY_CAST\(r0\.value AS xml\), t\.\[doc\]\)/, 'a rewrite that is not well-formed XML leaves the value for the verification');
+    assert.match(
+      xml.text,
+      /\[doc\] = COALESCE\(TRY_CAST\(r0\.value AS xml\), t\.\[doc\]\)/,
+      'a rewrite that is not well-formed XML leaves the value for the verification',
+    );
     const triggered = ts.tableScrub(LEADS, [EMAIL], 'mailinator.com', { kind: 'all' }, ['audit_leads']);
     assert.match(triggered.text, /^DISABLE TRIGGER \[audit_leads\] ON \[crm\]\.\[leads\];\nUPDATE/);
     assert.match(triggered.text, /;\nENABLE TRIGGER \[audit_leads\] ON \[crm\]\.\[leads\];$/);
-    assert.match(ts.tableBatchBound(PERSONS, 'id', 200, '17').text, /SELECT TOP \(@n\) \[id\] AS k FROM \[dbo\]\.\[persons\] WHERE \[id\] > @lo ORDER BY \[id\]/);
+    assert.match(
+      ts.tableBatchBound(PERSONS, 'id', 200, '17').text,
+      /SELECT TOP \(@n\) \[id\] AS k FROM \[dbo\]\.\[persons\] WHERE \[id\] > @lo ORDER BY \[id\]/,
+    );
     assert.match(ts.tableBatchBound(PERSONS, 'id', 200, null).text, /WHERE \[id\] IS NOT NULL ORDER BY \[id\]/);
     const save = ts.saveCheckpoint('run-1', '{}');
     assert.match(save.text, /UPDATE tenant_clone\.scrub_checkpoint SET run_id = @run, state_json = @cp/);
@@ -325,24 +471,33 @@ describe('T-SQL batches of the SQL Server engine', () => {
     assert.match(ts.installSchema().text, /CREATE TABLE tenant_clone\.scrub_checkpoint/);
     const cat = ts.catalogColumns().text;
     assert.match(cat, /JOIN sys\.types AS bt ON bt\.user_type_id = c\.system_type_id/, 'alias types resolve to their base type');
-    assert.match(cat, /WHERE t\.is_ms_shipped = 0 AND s\.name <> N'tenant_clone'/, 'every schema but the tool\'s own');
+    assert.match(cat, /WHERE t\.is_ms_shipped = 0 AND s\.name <> N'tenant_clone'/, "every schema but the tool's own");
     assert.match(cat, /t\.temporal_type AS temporal_type/, 'history tables are known (they cannot be updated)');
   });
 
   test('the rewrite function implements the PostgreSQL rule: "at" forms, separators, handles, last @, sandbox check, length fallbacks', () => {
     const f = ts.installPlainRewriteFunction().text;
-    assert.match(f, /^CREATE OR ALTER FUNCTION tenant_clone\.rewrite_plain\(@val nvarchar\(max\), @orig nvarchar\(max\), @sandbox nvarchar\(253\), @maxlen int, @nullable bit\)\s+RETURNS TABLE/);
+    assert.match(
+      f,
+      /^CREATE OR ALTER FUNCTION tenant_clone\.rewrite_plain\(@val nvarchar\(max\), @orig nvarchar\(max\), @sandbox nvarchar\(253\), @maxlen int, @nullable bit\)\s+RETURNS TABLE/,
+    );
     // Same separators as postgres/scrub-sql.ts: whitespace , ; < > " ' ( ) { } \\
     const codes = [...'\t\n\u000b\f\r ",;<>()\'{}\\'].map((c) => c.charCodeAt(0)).sort((a, b) => a - b);
-    assert.deepEqual([...ts.SEPARATOR_CODES].sort((a, b) => a - b), codes);
+    assert.deepEqual(
+      [...ts.SEPARATOR_CODES].sort((a, b) => a - b),
+      codes,
+    );
     assert.ok(f.includes(`UNICODE(SUBSTRING(@val, t.n, 1)) IN (${ts.SEPARATOR_CODES.join(', ')})`));
     assert.ok(f.includes("CHARINDEX(N'@', REVERSE(r.run))"), 'domain is after the last @');
     assert.ok(f.includes("REPLACE(LEFT(k.run, k.last_at - 1), N'@', N'_') + N'_' + LOWER("), 'earlier @ become _, domain lower-cased');
     assert.ok(f.includes("WHEN LEFT(r.run, 1) = N'@' AND CHARINDEX(N'@', r.run, 2) = 0 AND r.run NOT LIKE N'%[.%&"), 'a handle (@media) stays');
     assert.ok(f.includes("DATALENGTH(REPLACE(r.run COLLATE Latin1_General_BIN2, N'@', N'')) / 2 = 1"), 'only a single-@ token in the sandbox stays');
     assert.ok(f.includes('COLLATE Latin1_General_BIN2 = @sandbox'), 'sandbox tokens left alone, compared bytewise after LOWER');
-    assert.ok(f.includes('STRING_AGG(CAST(p.piece AS nvarchar(max)), N\'\') WITHIN GROUP (ORDER BY p.n)'));
-    assert.ok(f.includes("HASHBYTES('MD5', CAST(@orig COLLATE Latin1_General_100_BIN2_UTF8 AS varchar(max)))"), 'md5 of the stored value\'s UTF-8 bytes, as PostgreSQL');
+    assert.ok(f.includes("STRING_AGG(CAST(p.piece AS nvarchar(max)), N'') WITHIN GROUP (ORDER BY p.n)"));
+    assert.ok(
+      f.includes("HASHBYTES('MD5', CAST(@orig COLLATE Latin1_General_100_BIN2_UTF8 AS varchar(max)))"),
+      "md5 of the stored value's UTF-8 bytes, as PostgreSQL",
+    );
     assert.ok(f.includes('ISNULL(j.rewritten, 0) = 0 THEN @orig'), 'nothing rewritten: the value as stored');
     assert.ok(f.includes('@maxlen - DATALENGTH(f.tail) / 2 - 1 - 8 >= 1'), '<prefix>_<hex8>@sandbox when it fits');
     assert.ok(f.includes('LEFT(f.hex, @maxlen - DATALENGTH(f.tail) / 2) + f.tail'), '<hex>@sandbox next');
@@ -359,7 +514,10 @@ describe('T-SQL batches of the SQL Server engine', () => {
     assert.match(v.text, /STRING_SPLIT\(TRANSLATE\(REPLACE\(/);
     assert.ok(v.text.includes("N'%[%]40%'"), 'any "at" form is a candidate');
     assert.equal((v.params.seps.value as string).length, (v.params.spaces.value as string).length);
-    assert.deepEqual([...(v.params.seps.value as string)].map((c) => c.charCodeAt(0)), ts.SEPARATOR_CODES);
+    assert.deepEqual(
+      [...(v.params.seps.value as string)].map((c) => c.charCodeAt(0)),
+      ts.SEPARATOR_CODES,
+    );
     assert.ok(ts.canHoldText('sql_variant') && !ts.isRewritableType('sql_variant'), 'sql_variant is read by the gate, never rewritten');
   });
 
@@ -368,13 +526,22 @@ describe('T-SQL batches of the SQL Server engine', () => {
     assert.equal(d.text, 'BACKUP DATABASE @db TO DISK = @dev0 WITH COPY_ONLY, COMPRESSION, CHECKSUM, STATS = 5, INIT, FORMAT;');
     assert.deepEqual(d.params.dev0, { type: 'nvarchar', value: disk.path });
     const u = tc.backupDatabase('tenant_a', urls);
-    assert.equal(u.text, 'BACKUP DATABASE @db TO URL = @dev0, URL = @dev1 WITH COPY_ONLY, COMPRESSION, CHECKSUM, STATS = 5, MAXTRANSFERSIZE = 4194304, BLOCKSIZE = 65536;');
+    assert.equal(
+      u.text,
+      'BACKUP DATABASE @db TO URL = @dev0, URL = @dev1 WITH COPY_ONLY, COMPRESSION, CHECKSUM, STATS = 5, MAXTRANSFERSIZE = 4194304, BLOCKSIZE = 65536;',
+    );
     assert.equal(tc.URL_MAXTRANSFERSIZE, 4 * 1024 * 1024);
     assert.equal(tc.URL_BLOCKSIZE, 64 * 1024);
     const r = tc.restoreDatabase('tenant_b', disk, moves);
-    assert.equal(r.text, 'RESTORE DATABASE @db FROM DISK = @dev0 WITH FILE = @pos, MOVE @lf0 TO @pf0, MOVE @lf1 TO @pf1, REPLACE, CHECKSUM, RECOVERY, STATS = 5;');
+    assert.equal(
+      r.text,
+      'RESTORE DATABASE @db FROM DISK = @dev0 WITH FILE = @pos, MOVE @lf0 TO @pf0, MOVE @lf1 TO @pf1, REPLACE, CHECKSUM, RECOVERY, STATS = 5;',
+    );
     assert.deepEqual([r.params.lf1.value, r.params.pf1.value], [moves[1].logicalName, moves[1].physicalPath]);
-    assert.match(tc.restoreDatabase('tenant_b', urls, moves).text, /FROM URL = @dev0, URL = @dev1 WITH FILE = @pos, MOVE .* REPLACE, .*MAXTRANSFERSIZE = 4194304;$/);
+    assert.match(
+      tc.restoreDatabase('tenant_b', urls, moves).text,
+      /FROM URL = @dev0, URL = @dev1 WITH FILE = @pos, MOVE .* REPLACE, .*MAXTRANSFERSIZE = 4194304;$/,
+    );
     assert.throws(() => tc.restoreDatabase('tenant_b', disk, []), /MOVE/);
     assert.equal(r.params.pos.value, 1);
     assert.throws(() => tc.backupDatabase('tenant_a', { kind: 'url', urls: [] }), /1-64 URLs/);
@@ -392,12 +559,16 @@ describe('T-SQL batches of the SQL Server engine', () => {
     const log = tc.restoreLog('tenant_b', disk, 4, '2026-11-21T02:30:00.000');
     assert.equal(log.text, 'RESTORE LOG @db FROM DISK = @dev0 WITH FILE = @pos, CHECKSUM, NORECOVERY, STOPAT = @stopat, STATS = 5;');
     assert.deepEqual([log.params.pos.value, log.params.stopat.value, log.params.db.value], [4, '2026-11-21T02:30:00.000', 'tenant_b']);
-    assert.match(tc.restoreLog('tenant_b', urls, 1, '2026-11-21T02:30:00').text, /FROM URL = @dev0, URL = @dev1 WITH .*STOPAT = @stopat.*MAXTRANSFERSIZE = 4194304;$/);
+    assert.match(
+      tc.restoreLog('tenant_b', urls, 1, '2026-11-21T02:30:00').text,
+      /FROM URL = @dev0, URL = @dev1 WITH .*STOPAT = @stopat.*MAXTRANSFERSIZE = 4194304;$/,
+    );
     assert.equal(tc.recoverDatabase('tenant_b').text, 'RESTORE DATABASE @db WITH RECOVERY;');
     for (const bad of ['2026-11-21 02:30', '2026-11-21T02:30:00Z', "2026-11-21T02:30:00'; DROP DATABASE x --"]) {
       assert.throws(() => tc.restoreLog('tenant_b', disk, 1, bad), new RegExp(`invalid STOPAT ${JSON.stringify(bad).replace(/[\]\\[^$.|?*+(){}]/g, '\\$&')}`));
     }
-    for (const bad of [0, 1.5, 40000]) assert.throws(() => tc.restoreLog('tenant_b', disk, bad, '2026-11-21T02:30:00'), new RegExp(`invalid backup set position ${bad}`));
+    for (const bad of [0, 1.5, 40000])
+      assert.throws(() => tc.restoreLog('tenant_b', disk, bad, '2026-11-21T02:30:00'), new RegExp(`invalid backup set position ${bad}`));
     assert.throws(() => tc.recoverDatabase(HOSTILE), /invalid database name/);
     const h = th.backupHistory('tenant_a');
     assert.match(h.text, /FROM msdb\.dbo\.backupset AS b/);
@@ -411,8 +582,16 @@ describe('T-SQL batches of the SQL Server engine', () => {
 
   test('data rules: values as parameters, binary-collation comparisons, NULL only as keyword', () => {
     const set = tsan.applySet({ table: 'users', where: { login: 'admin', enabled: true }, set: { plan: null, is_system: false, full_name: "O'Brien" } })!;
-    assert.equal(set.text, "UPDATE [dbo].[users] SET [plan] = NULL, [is_system] = @s1, [full_name] = @s2 WHERE ([login] = @w0 COLLATE Latin1_General_BIN2 AND [enabled] = @w1) AND (([plan] IS NOT NULL) OR ([is_system] IS NULL OR NOT ([is_system] = @s1)) OR ([full_name] IS NULL OR NOT ([full_name] = @s2 COLLATE Latin1_General_BIN2)))");
-    assert.deepEqual(set.params, { s1: { type: 'bit', value: false }, s2: { type: 'nvarchar', value: "O'Brien" }, w0: { type: 'nvarchar', value: 'admin' }, w1: { type: 'bit', value: true } });
+    assert.equal(
+      set.text,
+      'UPDATE [dbo].[users] SET [plan] = NULL, [is_system] = @s1, [full_name] = @s2 WHERE ([login] = @w0 COLLATE Latin1_General_BIN2 AND [enabled] = @w1) AND (([plan] IS NOT NULL) OR ([is_system] IS NULL OR NOT ([is_system] = @s1)) OR ([full_name] IS NULL OR NOT ([full_name] = @s2 COLLATE Latin1_General_BIN2)))',
+    );
+    assert.deepEqual(set.params, {
+      s1: { type: 'bit', value: false },
+      s2: { type: 'nvarchar', value: "O'Brien" },
+      w0: { type: 'nvarchar', value: 'admin' },
+      w1: { type: 'bit', value: true },
+    });
     assert.equal(tsan.applySet({ table: 'users', where: {}, set: {} }), null);
     assert.equal(tsan.deleteRows('webhooks', {}).text, 'DELETE FROM [dbo].[webhooks] WHERE 1 = 1');
     const urlsB = tsan.rewriteUrls('settings', 'value', 'https://acme.example-crm.com', 'https://acme-sandbox.example-crm.com', 500, true);
@@ -445,12 +624,24 @@ describe('T-SQL batches of the SQL Server engine', () => {
   test("backups to the archive: stripes under each backup's own prefix in the archive container; bad containers and prefixes are refused by name", () => {
     const target = { containerUrl: 'https://acct.blob.core.windows.net/acme-backups/', sasToken: SAS, prefix: 'dumps/b-1/' };
     const u = stripeUrls(target, 'tenant_acme', '20261122T100000000Z', 'abcd1234');
-    assert.deepEqual(u, [1, 2, 3, 4].map((i) => `https://acct.blob.core.windows.net/acme-backups/dumps/b-1/tenant_acme-20261122T100000000Z-abcd1234-${i}of4.bak`));
-    assert.ok(u.every((x) => !x.includes('sig=')), 'the SAS never travels in a URL');
+    assert.deepEqual(
+      u,
+      [1, 2, 3, 4].map((i) => `https://acct.blob.core.windows.net/acme-backups/dumps/b-1/tenant_acme-20261122T100000000Z-abcd1234-${i}of4.bak`),
+    );
+    assert.ok(
+      u.every((x) => !x.includes('sig=')),
+      'the SAS never travels in a URL',
+    );
     // Azurite's http:// endpoint, as the local stack has it: SQL Server cannot use it, and says why.
-    assert.throws(() => stripeUrls({ ...target, containerUrl: 'http://127.0.0.1:10000/devstoreaccount1/acme-backups' }, 'tenant_acme', 's', 'n'), /backup container "http:\/\/127\.0\.0\.1:10000\/devstoreaccount1\/acme-backups" cannot be used by SQL Server: .*https:\/\//);
+    assert.throws(
+      () => stripeUrls({ ...target, containerUrl: 'http://127.0.0.1:10000/devstoreaccount1/acme-backups' }, 'tenant_acme', 's', 'n'),
+      /backup container "http:\/\/127\.0\.0\.1:10000\/devstoreaccount1\/acme-backups" cannot be used by SQL Server: .*https:\/\//,
+    );
     for (const prefix of ['../x/', 'dumps/b-1', 'a b/', '/abs/']) {
-      assert.throws(() => stripeUrls({ ...target, prefix }, 'tenant_acme', 's', 'n'), new RegExp(`invalid backup blob prefix ${JSON.stringify(prefix).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.throws(
+        () => stripeUrls({ ...target, prefix }, 'tenant_acme', 's', 'n'),
+        new RegExp(`invalid backup blob prefix ${JSON.stringify(prefix).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      );
     }
   });
 });

@@ -44,10 +44,14 @@ describe('whole-database scrub and verification (PostgreSQL)', () => {
     await seedTenantDatabase(admin, db, { tenantId: 'acme', companyName: 'Acme AS', baseUrl: 'https://acme.example-crm.com', persons: 200 });
     // What schema drift adds, none of it in the profile (the issue's planted leaks and more).
     await q(`ALTER TABLE persons ADD COLUMN notes text, ADD COLUMN prefs jsonb, ADD COLUMN aliases text[]`);
-    await q(`UPDATE persons SET notes = 'call bob@realcustomer.com', prefs = '{"cc":"alice@realcustomer.com","n":3}', aliases = ARRAY['carol@realcustomer.com','x'] WHERE id <= 3`);
+    await q(
+      `UPDATE persons SET notes = 'call bob@realcustomer.com', prefs = '{"cc":"alice@realcustomer.com","n":3}', aliases = ARRAY['carol@realcustomer.com','x'] WHERE id <= 3`,
+    );
     await q(`UPDATE tickets SET title = title || ' (from dave@realcustomer.com)' WHERE id <= 2`);
     await q(`CREATE TABLE newsletter_subscribers (email text)`); // no key at all
-    await q(`INSERT INTO newsletter_subscribers VALUES ('erin@realcustomer.com'), ('frank%40realcustomer.com'), ('gina&#64;realcustomer.com'), ('hank＠realcustomer.com')`);
+    await q(
+      `INSERT INTO newsletter_subscribers VALUES ('erin@realcustomer.com'), ('frank%40realcustomer.com'), ('gina&#64;realcustomer.com'), ('hank＠realcustomer.com')`,
+    );
     await q(`CREATE SCHEMA crm; CREATE TABLE crm.leads (id int PRIMARY KEY, contact varchar(80), doc xml)`);
     await q(`INSERT INTO crm.leads VALUES (1, 'ivan@realcustomer.com', '<lead><mail>jill@realcustomer.com</mail></lead>'), (2, NULL, NULL)`);
     await q(`CREATE TABLE "Odd Table" ("E-Mail" varchar(100), n int)`);
@@ -76,8 +80,20 @@ describe('whole-database scrub and verification (PostgreSQL)', () => {
 
   test('before the scrub, the verification names every planted column, with the domain only', async () => {
     const v = await engine.verifyEmails(db, profile, SANDBOX);
-    for (const col of ['persons.notes', 'persons.prefs', 'persons.aliases', 'tickets.title', 'newsletter_subscribers.email', 'crm.leads.contact', 'crm.leads.doc',
-      'Odd Table.E-Mail', 'contacts_extra.primary_mail', 'events_2025.who', 'events_2026.who', 'person_mails.email']) {
+    for (const col of [
+      'persons.notes',
+      'persons.prefs',
+      'persons.aliases',
+      'tickets.title',
+      'newsletter_subscribers.email',
+      'crm.leads.contact',
+      'crm.leads.doc',
+      'Odd Table.E-Mail',
+      'contacts_extra.primary_mail',
+      'events_2025.who',
+      'events_2026.who',
+      'person_mails.email',
+    ]) {
       assert.ok(v.remaining[col] > 0, `${col} not found: ${Object.keys(v.remaining).join(', ')}`);
     }
     assert.equal(v.remaining['newsletter_subscribers.email'], 4, 'the obfuscated forms count');
@@ -94,7 +110,11 @@ describe('whole-database scrub and verification (PostgreSQL)', () => {
     assert.equal(by['crm.leads.doc'].type, 'xml');
     assert.equal(by['users.email_domain'], undefined, 'a domain alone is no address');
     assert.deepEqual(await engine.missingProfileNames(db, profile), []);
-    const typo = profileSchema.parse({ ...profile, emails: { ...profile.emails, keep: [{ table: 'crm.leads', column: 'nope', why: 'test' }] }, clear: [{ table: 'mailbox', columns: ['password'] }] });
+    const typo = profileSchema.parse({
+      ...profile,
+      emails: { ...profile.emails, keep: [{ table: 'crm.leads', column: 'nope', why: 'test' }] },
+      clear: [{ table: 'mailbox', columns: ['password'] }],
+    });
     assert.deepEqual(await engine.missingProfileNames(db, typo), ['column "crm.leads.nope"', 'table "mailbox"']);
   });
 
@@ -105,12 +125,24 @@ describe('whole-database scrub and verification (PostgreSQL)', () => {
     assert.deepEqual(await q(`SELECT count(*)::text AS n FROM audit_log`), auditBefore, 'the audit trigger did not fire');
     assert.deepEqual(await leftovers(admin, db), []);
     assert.deepEqual(await q(`SELECT notes, prefs, aliases FROM persons WHERE id = 1`), [
-      { notes: 'call bob_realcustomer.com@mailinator.com', prefs: { cc: 'alice_realcustomer.com@mailinator.com', n: 3 }, aliases: ['carol_realcustomer.com@mailinator.com', 'x'] },
+      {
+        notes: 'call bob_realcustomer.com@mailinator.com',
+        prefs: { cc: 'alice_realcustomer.com@mailinator.com', n: 3 },
+        aliases: ['carol_realcustomer.com@mailinator.com', 'x'],
+      },
     ]);
-    assert.deepEqual((await q<{ email: string }>(`SELECT email FROM newsletter_subscribers ORDER BY email`)).map((r) => r.email), [
-      'erin_realcustomer.com@mailinator.com', 'frank_realcustomer.com@mailinator.com', 'gina_realcustomer.com@mailinator.com', 'hank_realcustomer.com@mailinator.com',
+    assert.deepEqual(
+      (await q<{ email: string }>(`SELECT email FROM newsletter_subscribers ORDER BY email`)).map((r) => r.email),
+      [
+        'erin_realcustomer.com@mailinator.com',
+        'frank_realcustomer.com@mailinator.com',
+        'gina_realcustomer.com@mailinator.com',
+        'hank_realcustomer.com@mailinator.com',
+      ],
+    );
+    assert.deepEqual(await q(`SELECT doc::text AS doc FROM crm.leads WHERE id = 1`), [
+      { doc: '<lead><mail>jill_realcustomer.com@mailinator.com</mail></lead>' },
     ]);
-    assert.deepEqual(await q(`SELECT doc::text AS doc FROM crm.leads WHERE id = 1`), [{ doc: '<lead><mail>jill_realcustomer.com@mailinator.com</mail></lead>' }]);
     const [gen] = await q<{ d: string }>(`SELECT email_domain AS d FROM users WHERE login = 'admin'`);
     assert.equal(gen.d, SANDBOX, 'the generated column is recomputed from the rewritten one');
     const [mv] = await q<{ n: string }>(`SELECT count(*)::text AS n FROM person_mails WHERE email !~* '@mailinator\\.com$'`);
@@ -122,7 +154,10 @@ describe('whole-database scrub and verification (PostgreSQL)', () => {
   test('an address in a type the scrub cannot rewrite is named by the verification, and kept columns are reported', async () => {
     await q(`INSERT INTO cards VALUES (1, ROW('Olga', 'olga@realcustomer.com'), to_tsvector('simple', 'olga@realcustomer.com'))`);
     await q(`ALTER TABLE persons ADD COLUMN hash text; UPDATE persons SET hash = 'pete@realcustomer.com' WHERE id = 1`);
-    const keep = profileSchema.parse({ ...profile, emails: { ...profile.emails, keep: [{ table: 'persons', column: 'hash', why: 'a digest the app compares' }] } });
+    const keep = profileSchema.parse({
+      ...profile,
+      emails: { ...profile.emails, keep: [{ table: 'persons', column: 'hash', why: 'a digest the app compares' }] },
+    });
     await engine.scrubEmails(db, keep, { sandboxDomain: SANDBOX });
     const v = await engine.verifyEmails(db, keep, SANDBOX);
     assert.deepEqual(Object.keys(v.remaining).sort(), ['cards.card', 'cards.words']);

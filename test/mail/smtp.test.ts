@@ -65,9 +65,13 @@ describe('SmtpMailer against a real SMTP server', () => {
   test('a given Message-ID is the one sent, so a resend after a crash can be recognised', async () => {
     const mailer = new SmtpMailer({ host: smtp.host, port: smtp.port, from: 'tenant-clone@example.test' });
     try {
-      for (let i = 0; i < 2; i++) await mailer.send({ to: 'twice@example.test', subject: 'Same mail', text: 'x', messageId: 'provision-mail.0a1b2c@tenant-clone' });
+      for (let i = 0; i < 2; i++)
+        await mailer.send({ to: 'twice@example.test', subject: 'Same mail', text: 'x', messageId: 'provision-mail.0a1b2c@tenant-clone' });
       const got = smtp.messages.filter((m) => m.to.includes('twice@example.test'));
-      assert.deepEqual(got.map((m) => m.messageId), ['<provision-mail.0a1b2c@tenant-clone>', '<provision-mail.0a1b2c@tenant-clone>']);
+      assert.deepEqual(
+        got.map((m) => m.messageId),
+        ['<provision-mail.0a1b2c@tenant-clone>', '<provision-mail.0a1b2c@tenant-clone>'],
+      );
       await assert.rejects(mailer.send({ to: 'twice@example.test', subject: 'x', text: 'y', messageId: '<bad id>' }), /invalid Message-ID "<bad id>"/);
     } finally {
       mailer.close();
@@ -78,10 +82,7 @@ describe('SmtpMailer against a real SMTP server', () => {
     const port = await closedPort();
     const mailer = new SmtpMailer({ host: '127.0.0.1', port, from: 'tenant-clone@example.test' });
     try {
-      await assert.rejects(
-        mailer.send({ to: 'someone@example.test', subject: 'x', text: 'y' }),
-        (err: Error) => err.message.includes(`127.0.0.1:${port}`),
-      );
+      await assert.rejects(mailer.send({ to: 'someone@example.test', subject: 'x', text: 'y' }), (err: Error) => err.message.includes(`127.0.0.1:${port}`));
     } finally {
       mailer.close();
     }

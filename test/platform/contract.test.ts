@@ -49,7 +49,9 @@ describe('platform REST contract', () => {
 
   before(async () => {
     emulator = await startTestEmulator();
-    await emulator.admin.putTenant(seed('acme', { routes: [{ address: 'in@acme.com', destination: 'q' }], users: [{ login: 'u', email: null, plan: null, enabled: true }] }));
+    await emulator.admin.putTenant(
+      seed('acme', { routes: [{ address: 'in@acme.com', destination: 'q' }], users: [{ login: 'u', email: null, plan: null, enabled: true }] }),
+    );
     await emulator.admin.putApp({ appId: 'app1', name: 'App', webhookUrl: 'https://app.example.com/hook' });
   });
   after(() => emulator.close());
@@ -70,8 +72,13 @@ describe('platform REST contract', () => {
     const pool = new Pool({ connectionString: emulator.databaseUrl });
     try {
       const router = buildRouter({ pool, webhookSecret: 'x', taskDurationMs: 1, operationDelayMs: 1 });
-      const served = router.list().map((r) => `${r.method} ${r.template}`).sort();
-      const documented = operations().map((o) => `${o.method} ${o.path}`).sort();
+      const served = router
+        .list()
+        .map((r) => `${r.method} ${r.template}`)
+        .sort();
+      const documented = operations()
+        .map((o) => `${o.method} ${o.path}`)
+        .sort();
       assert.deepEqual(served, documented);
     } finally {
       await pool.end();

@@ -26,7 +26,13 @@ describe('HttpDirectory against the platform emulator', () => {
       }),
     );
     await emulator.admin.putTenant(
-      seed('acme-sandbox', { kind: 'sandbox', companyName: 'Old Co', serial: 'OLD', license: 'OLD-LIC', database: { engine: 'postgres', name: 'db_acme_sandbox' } }),
+      seed('acme-sandbox', {
+        kind: 'sandbox',
+        companyName: 'Old Co',
+        serial: 'OLD',
+        license: 'OLD-LIC',
+        database: { engine: 'postgres', name: 'db_acme_sandbox' },
+      }),
     );
   });
 
@@ -72,7 +78,7 @@ describe('HttpDirectory against the platform emulator', () => {
     assert.match(err.message, /unknown tenant "ghost"/);
   });
 
-  test('registerDatabase records the database, and refuses another tenant\'s database with 409', async () => {
+  test("registerDatabase records the database, and refuses another tenant's database with 409", async () => {
     await directory.registerDatabase('acme-sandbox', { engine: 'postgres', name: 'db_acme_sandbox_2' });
     await directory.registerDatabase('acme-sandbox', { engine: 'postgres', name: 'db_acme_sandbox_2' });
     const tenant = await directory.getTenant('acme-sandbox');
@@ -156,10 +162,7 @@ describe('HttpDirectory against the platform emulator', () => {
     const company = { companyName: 'Test Env - acme Company AS', serial: 'Test Env - SN-acme', license: 'LIC-TEST' };
     await directory.updateCompany('acme-sandbox', company);
     const tenant = await directory.getTenant('acme-sandbox');
-    assert.deepEqual(
-      { companyName: tenant?.companyName, serial: tenant?.serial, license: tenant?.license },
-      company,
-    );
+    assert.deepEqual({ companyName: tenant?.companyName, serial: tenant?.serial, license: tenant?.license }, company);
   });
 
   test('every method on an unknown tenant fails with a 404 naming the id', async () => {

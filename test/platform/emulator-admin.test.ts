@@ -19,7 +19,7 @@ describe('emulator admin endpoints', () => {
     const state = await emulator.admin.state('acme');
     assert.deepEqual(state.mailboxes, ['c@acme.com']);
     assert.equal(state.tenant.state, 'InMigration');
-    assert.equal(state.hosting.lastQueuedTask, 0, 'the first seed\'s task went with it');
+    assert.equal(state.hosting.lastQueuedTask, 0, "the first seed's task went with it");
 
     await emulator.admin.putApp({ appId: 'a1', name: 'A', webhookUrl: 'https://a.example.com/h' });
     await emulator.admin.reset();
@@ -34,7 +34,9 @@ describe('emulator admin endpoints', () => {
     assert.match(bad.message, /field "capacityMb"/);
     const missing = await rejection(emulator.admin.putTenant({ ...seed('acme'), region: undefined as unknown as string }));
     assert.match(missing.message, /field "region": is required/);
-    const unknown = await rejection(emulator.admin.putTenant({ ...seed('acme'), hosting: { mode: 'running', tasks: [{ duration: 5 } as unknown as { durationMs: number }] } }));
+    const unknown = await rejection(
+      emulator.admin.putTenant({ ...seed('acme'), hosting: { mode: 'running', tasks: [{ duration: 5 } as unknown as { durationMs: number }] } }),
+    );
     assert.match(unknown.message, /field "hosting.tasks\[0\].duration": is not part of the contract/);
 
     await emulator.admin.putTenant(seed('one', { mailboxes: ['shared@x.com'] }));

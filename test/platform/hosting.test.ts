@@ -129,7 +129,9 @@ describe('HttpHosting against the platform emulator', () => {
     const final = await settled('acme');
     assert.equal(final.mode, 'running');
     assert.deepEqual(final.clusters, ['c9']);
-    const applied = (await emulator.admin.state('acme')).events.filter((e) => e.action.endsWith('.applied')).map((e) => `${e.action}:${JSON.stringify(e.detail.value)}`);
+    const applied = (await emulator.admin.state('acme')).events
+      .filter((e) => e.action.endsWith('.applied'))
+      .map((e) => `${e.action}:${JSON.stringify(e.detail.value)}`);
     assert.deepEqual(applied, ['hosting.mode.applied:"maintenance"', 'hosting.clusters.applied:["c9"]', 'hosting.mode.applied:"running"']);
   });
 
@@ -138,7 +140,12 @@ describe('HttpHosting against the platform emulator', () => {
     assert.equal((bad as PlatformHttpError).status, 400);
     assert.match(bad.message, /field "mode".*"offline"/);
 
-    for (const call of [() => hosting.getState('ghost'), () => hosting.setMode('ghost', 'maintenance'), () => hosting.setClusters('ghost', ['a']), () => hosting.recycle('ghost')]) {
+    for (const call of [
+      () => hosting.getState('ghost'),
+      () => hosting.setMode('ghost', 'maintenance'),
+      () => hosting.setClusters('ghost', ['a']),
+      () => hosting.recycle('ghost'),
+    ]) {
       const err = await rejection(call());
       assert.equal((err as PlatformHttpError).status, 404);
       assert.match(err.message, /unknown tenant "ghost"/);

@@ -68,7 +68,7 @@ describe('JsonHttpClient', () => {
     assert.match(err.message, new RegExp(`^GET http://127\\.0\\.0\\.1:${port}/directory/tenants/acme failed: ECONNREFUSED`));
   });
 
-  test('a server fault names method, URL, status and the server\'s error text', async () => {
+  test("a server fault names method, URL, status and the server's error text", async () => {
     const err = await rejection(new HttpHosting(`${odd.url}/fault`).setMode('acme', 'maintenance'));
     assert.ok(err instanceof PlatformHttpError);
     assert.equal(err.status, 503);

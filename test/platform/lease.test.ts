@@ -55,7 +55,10 @@ describe('tenant lease and fencing against the platform emulator', () => {
   });
 
   test('a bad holder is refused naming the field', async () => {
-    await assert.rejects(directory.acquireLease('acme-sandbox', 'has space'), (err: unknown) => err instanceof PlatformHttpError && err.status === 400 && /holder/.test(err.serverError));
+    await assert.rejects(
+      directory.acquireLease('acme-sandbox', 'has space'),
+      (err: unknown) => err instanceof PlatformHttpError && err.status === 400 && /holder/.test(err.serverError),
+    );
     await assert.rejects(directory.acquireLease('nosuch', A), (err: unknown) => err instanceof PlatformHttpError && err.status === 404);
   });
 
@@ -63,11 +66,24 @@ describe('tenant lease and fencing against the platform emulator', () => {
     await directory.acquireLease('acme-sandbox', A);
     const before = await emulator.admin.state('acme-sandbox');
     await assert.rejects(hosting.setMode('acme-sandbox', 'maintenance'), fencedOut(A), 'no lease sent');
-    await assert.rejects(actingFor(B, () => hosting.setMode('acme-sandbox', 'maintenance')), fencedOut(A), 'another holder');
-    await assert.rejects(actingFor(B, () => directory.setState('acme-sandbox', 'InMigration')), fencedOut(A));
-    await assert.rejects(actingFor(B, () => mail.replaceMailboxes('acme-sandbox', 'x@mailinator.com')), fencedOut(A));
+    await assert.rejects(
+      actingFor(B, () => hosting.setMode('acme-sandbox', 'maintenance')),
+      fencedOut(A),
+      'another holder',
+    );
+    await assert.rejects(
+      actingFor(B, () => directory.setState('acme-sandbox', 'InMigration')),
+      fencedOut(A),
+    );
+    await assert.rejects(
+      actingFor(B, () => mail.replaceMailboxes('acme-sandbox', 'x@mailinator.com')),
+      fencedOut(A),
+    );
     const after = await emulator.admin.state('acme-sandbox');
-    assert.deepEqual({ hosting: after.hosting.mode, state: after.tenant.state, mailboxes: after.mailboxes }, { hosting: before.hosting.mode, state: before.tenant.state, mailboxes: before.mailboxes });
+    assert.deepEqual(
+      { hosting: after.hosting.mode, state: after.tenant.state, mailboxes: after.mailboxes },
+      { hosting: before.hosting.mode, state: before.tenant.state, mailboxes: before.mailboxes },
+    );
     // Reads are never fenced; the holder writes.
     assert.equal((await actingFor(B, () => directory.getTenant('acme-sandbox')))?.id, 'acme-sandbox');
     await actingFor(A, () => directory.setState('acme-sandbox', 'InMigration'));

@@ -32,14 +32,14 @@ describe('HttpMailService against the platform emulator', () => {
     await emulator.admin.putTenant(seed('other', { mailboxes: ['taken@other.com'], routes: [{ address: 'in@other.com', destination: 'queue:in' }] }));
   });
 
-  test('listRoutes lists the tenant\'s routes by address', async () => {
+  test("listRoutes lists the tenant's routes by address", async () => {
     assert.deepEqual(await mail.listRoutes('acme-sandbox'), [
       { address: 'sales@acme.com', destination: 'queue:sales' },
       { address: 'support@acme.com', destination: 'queue:support' },
     ]);
   });
 
-  test('removeRoutes removes only this tenant\'s routes and reports how many, 0 when repeated', async () => {
+  test("removeRoutes removes only this tenant's routes and reports how many, 0 when repeated", async () => {
     assert.equal(await mail.removeRoutes('acme-sandbox'), 2);
     assert.deepEqual(await mail.listRoutes('acme-sandbox'), []);
     assert.equal(await mail.removeRoutes('acme-sandbox'), 0);
@@ -57,7 +57,7 @@ describe('HttpMailService against the platform emulator', () => {
     assert.deepEqual(await mail.listMailboxes('other'), ['taken@other.com']);
   });
 
-  test('another tenant\'s mailbox is a 409 and changes nothing', async () => {
+  test("another tenant's mailbox is a 409 and changes nothing", async () => {
     const err = await rejection(mail.replaceMailboxes('acme-sandbox', 'TAKEN@other.com'));
     assert.equal((err as PlatformHttpError).status, 409);
     assert.match(err.message, /belongs to tenant "other"/);
@@ -80,7 +80,9 @@ describe('HttpMailService against the platform emulator', () => {
       for (let i = 0; ; i++) {
         // Statistics views keep one snapshot per transaction: drop it to see the request now.
         await other.query('SELECT pg_stat_clear_snapshot()');
-        const waiting = await other.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO mailboxes%'`);
+        const waiting = await other.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO mailboxes%'`,
+        );
         if (waiting.rowCount) break;
         assert.ok(i < 200, 'the request never waited on the claim');
         await new Promise((r) => setTimeout(r, 25));
@@ -143,7 +145,10 @@ describe('HttpMailService against the platform emulator', () => {
       [[{ address: 'nope', destination: 'q' }], /field "routes\[0\]\.address": must be an e-mail address \(got "nope"\)/],
       [[{ address: 'a@acme.com', destination: 'q' }, { address: 'b@acme.com' }], /field "routes\[1\]\.destination": is required/],
       [
-        [{ address: 'a@acme.com', destination: 'q1' }, { address: 'a@acme.com', destination: 'q2' }],
+        [
+          { address: 'a@acme.com', destination: 'q1' },
+          { address: 'a@acme.com', destination: 'q2' },
+        ],
         /field "routes\[1\]\.address": duplicates the address of entry \[0\]/,
       ],
     ];
@@ -181,7 +186,7 @@ describe('HttpMailService against the platform emulator', () => {
     assert.deepEqual(await mail.listMailboxes('other'), ['support@acme.com', 'taken@other.com']);
   });
 
-  test('setMailboxes with another tenant\'s mailbox is a 409 naming it, and changes nothing', async () => {
+  test("setMailboxes with another tenant's mailbox is a 409 naming it, and changes nothing", async () => {
     const err = await rejection(mail.setMailboxes('acme-sandbox', ['new@acme.com', 'Taken@Other.com']));
     assert.equal((err as PlatformHttpError).status, 409);
     assert.match(err.message, /mailbox "taken@other\.com" belongs to tenant "other"/);

@@ -55,7 +55,11 @@ async function main() {
       const target = name === 'copy-refused' ? DEMO.source : DEMO.target;
       const end = await stack.client.result(target);
       // The CLI's JSON is the standard history format (what the Web UI downloads, too).
-      const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--workflow-id', `clone-${target}`, '--address', stack.env.address, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const json = execFileSync(
+        temporalCliPath(),
+        ['workflow', 'show', '--workflow-id', `clone-${target}`, '--address', stack.env.address, '--output', 'json'],
+        { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      );
       writeFileSync(path.join(DIR, `${name}.json`), json);
       console.log(`${name}: ${end.outcome}, ${JSON.parse(json).events.length} events`);
     }

@@ -14,12 +14,25 @@ import { sendSdkLogsToFile } from '../support/logs';
 sendSdkLogsToFile();
 
 const DIR = path.join(__dirname, 'histories');
-const EXPECTED = ['copy-cancelled-rolled-back', 'copy-done', 'copy-failed-rolled-back', 'copy-refused', 'copy-skip-documents', 'copy-temporal-cancelled', 'restore-done'];
+const EXPECTED = [
+  'copy-cancelled-rolled-back',
+  'copy-done',
+  'copy-failed-rolled-back',
+  'copy-refused',
+  'copy-skip-documents',
+  'copy-temporal-cancelled',
+  'restore-done',
+];
 
 test('every recorded clone history replays through the current workflow code', async () => {
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   // A missing recording would let the test pass on nothing.
-  assert.deepEqual(files.map((f) => f.replace(/\.json$/, '')), EXPECTED);
+  assert.deepEqual(
+    files.map((f) => f.replace(/\.json$/, '')),
+    EXPECTED,
+  );
   const histories = files.map((f) => ({
     workflowId: path.basename(f, '.json'),
     history: historyFromJSON(JSON.parse(readFileSync(path.join(DIR, f), 'utf8'))),

@@ -5,8 +5,7 @@ import path from 'node:path';
 
 /** Azurite's published development account (documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 /** A second account on the same instance, so cross-account copies (azure -> soarc) are real. */
 export const AZURITE_SECOND_ACCOUNT = 'soarcdevstore';
 export const AZURITE_SECOND_KEY = Buffer.from('tenant-clone local soarc development account key!').toString('base64');
@@ -23,10 +22,7 @@ export interface AzuriteHandle {
 }
 
 function connectionString(port: number, account: string, key: string): string {
-  return (
-    `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};` +
-    `BlobEndpoint=http://127.0.0.1:${port}/${account};`
-  );
+  return `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};` + `BlobEndpoint=http://127.0.0.1:${port}/${account};`;
 }
 
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -40,10 +36,13 @@ export async function startAzurite(): Promise<AzuriteHandle> {
     process.execPath,
     [
       main,
-      '--blobHost', '127.0.0.1',
-      '--blobPort', '0',
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
       '--inMemoryPersistence',
-      '--extentMemoryLimit', '512',
+      '--extentMemoryLimit',
+      '512',
       '--skipApiVersionCheck',
       '--loose',
       '--silent',

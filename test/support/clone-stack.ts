@@ -98,13 +98,16 @@ async function startTemporalServer(persistent: boolean): Promise<TemporalServer>
 export async function startCloneStack(options: CloneStackOptions = {}): Promise<CloneStack> {
   sendSdkLogsToFile();
   const pgUrl = adminUrl();
-  const started = await Promise.allSettled([startTemporalServer(options.persistentTemporal ?? false), startAzurite(), startSmtpCapture(), startTestEmulator({ operationDelayMs: 150 })] as const);
+  const started = await Promise.allSettled([
+    startTemporalServer(options.persistentTemporal ?? false),
+    startAzurite(),
+    startSmtpCapture(),
+    startTestEmulator({ operationDelayMs: 150 }),
+  ] as const);
   const failed = started.find((r) => r.status === 'rejected');
   if (failed) {
     // Stop what did start, so a failed start leaves no server or database behind.
-    await Promise.allSettled(
-      started.map((r) => (r.status === 'fulfilled' ? ('teardown' in r.value ? r.value.teardown() : r.value.close()) : undefined)),
-    );
+    await Promise.allSettled(started.map((r) => (r.status === 'fulfilled' ? ('teardown' in r.value ? r.value.teardown() : r.value.close()) : undefined)));
     throw (failed as PromiseRejectedResult).reason;
   }
   const [env, azurite, smtp, emulator] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
@@ -150,7 +153,14 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
     async reseed(opts = {}) {
       // A test that failed mid-clone must not take the next ones down with it.
       await endLeftoverClones(client);
-      await seedDemoWorld({ adminUrl: pgUrl, admin: emulator.admin, archives, persons: opts.persons ?? 300, documents: opts.documents ?? 12, taskDurationMs: opts.taskDurationMs ?? 400 });
+      await seedDemoWorld({
+        adminUrl: pgUrl,
+        admin: emulator.admin,
+        archives,
+        persons: opts.persons ?? 300,
+        documents: opts.documents ?? 12,
+        taskDurationMs: opts.taskDurationMs ?? 400,
+      });
       smtp.messages.length = 0;
     },
     async restartWorker(overrides = {}) {
@@ -190,6 +200,9 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
 async function endLeftoverClones(client: TenantCloneClient): Promise<void> {
   for await (const wf of client.client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
     if (wf.type !== 'cloneTenant' && wf.type !== 'backupTenant') continue;
-    await client.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('left running by an earlier test').catch(() => undefined);
+    await client.client.workflow
+      .getHandle(wf.workflowId, wf.runId)
+      .terminate('left running by an earlier test')
+      .catch(() => undefined);
   }
 }

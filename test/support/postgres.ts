@@ -35,7 +35,12 @@ export async function dropDatabase(admin: string, name: string): Promise<void> {
 }
 
 /** Run one query on `db` with a short-lived connection. */
-export async function queryDb<T extends Record<string, unknown> = Record<string, unknown>>(admin: string, db: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function queryDb<T extends Record<string, unknown> = Record<string, unknown>>(
+  admin: string,
+  db: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new Client({ connectionString: databaseUrl(admin, db) });
   await c.connect();
   try {

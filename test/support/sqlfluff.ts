@@ -22,7 +22,9 @@ export async function sqlfluffVersion(): Promise<string> {
     const { stdout } = await run(binary(), ['--version']);
     return /version (\S+)/.exec(stdout)?.[1] ?? stdout.trim();
   } catch (err) {
-    throw new Error(`sqlfluff is not installed (${(err as Error).message.split('\n')[0]}): 'apt-get install sqlfluff' or 'pip install sqlfluff==${SQLFLUFF_VERSION_OF_RECORD}' (test/run.sh installs it)`);
+    throw new Error(
+      `sqlfluff is not installed (${(err as Error).message.split('\n')[0]}): 'apt-get install sqlfluff' or 'pip install sqlfluff==${SQLFLUFF_VERSION_OF_RECORD}' (test/run.sh installs it)`,
+    );
   }
 }
 
@@ -32,7 +34,10 @@ export async function unparsableTsql(files: Record<string, string>): Promise<Rec
   try {
     for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, `${name}.sql`), `${text}\n`);
     // Exit code 1 means "parsing violations found"; the JSON on stdout says which.
-    const { stdout } = await run(binary(), ['parse', '--dialect', 'tsql', '--format', 'json', '--nofail', dir], { maxBuffer: 256 * 1024 * 1024, timeout: 300_000 });
+    const { stdout } = await run(binary(), ['parse', '--dialect', 'tsql', '--format', 'json', '--nofail', dir], {
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 300_000,
+    });
     const parsed = JSON.parse(stdout) as { filepath: string; segments: unknown }[];
     const out: Record<string, string> = {};
     for (const f of parsed) {

@@ -92,7 +92,10 @@ describe('worker configuration', () => {
 
   test('sandbox domains: the reserved names by default; public providers and public suffixes can never be configured', () => {
     assert.deepEqual(loadConfig(good).SANDBOX_MAIL_DOMAINS, DEFAULT_SANDBOX_DOMAINS);
-    assert.deepEqual(loadConfig({ ...good, SANDBOX_MAIL_DOMAINS: 'Sandbox.Acme.Example, *.qa.acme-corp.com' }).SANDBOX_MAIL_DOMAINS, ['sandbox.acme.example', '*.qa.acme-corp.com']);
+    assert.deepEqual(loadConfig({ ...good, SANDBOX_MAIL_DOMAINS: 'Sandbox.Acme.Example, *.qa.acme-corp.com' }).SANDBOX_MAIL_DOMAINS, [
+      'sandbox.acme.example',
+      '*.qa.acme-corp.com',
+    ]);
     for (const [value, message] of [
       ['gmail.com', /"gmail\.com" is refused: gmail\.com is a public mail provider/],
       ['*.yahoo.co.uk', /"\*\.yahoo\.co\.uk" is refused: yahoo\.co\.uk is a public mail provider/],
@@ -102,7 +105,11 @@ describe('worker configuration', () => {
       ['not a domain', /"not a domain" is refused: not a domain name/],
       [' , ', /must name at least one domain/],
     ] as const) {
-      assert.throws(() => loadConfig({ ...good, SANDBOX_MAIL_DOMAINS: value }), (err: unknown) => err instanceof ConfigError && message.test(err.message), value);
+      assert.throws(
+        () => loadConfig({ ...good, SANDBOX_MAIL_DOMAINS: value }),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+        value,
+      );
     }
   });
 });

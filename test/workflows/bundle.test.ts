@@ -10,8 +10,5 @@ test('workflow code bundles for the deterministic sandbox', async () => {
 });
 
 test('a Node.js import in workflow code fails the bundle', async () => {
-  await assert.rejects(
-    bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/uses-node-fs'), logger: undefined }),
-    /Webpack finished with errors/,
-  );
+  await assert.rejects(bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/uses-node-fs'), logger: undefined }), /Webpack finished with errors/);
 });

@@ -34,10 +34,30 @@ describe('restore plan', () => {
     const own = ['check-request', 'set-aside-database', 'create-database', 'prepare-database', 'drop-set-aside-database'];
     const seed = restorePlan.steps.filter((s) => !own.includes(s.id)).map((s) => s.id);
     assert.deepEqual(seed, [
-      'backup-source', 'enter-maintenance', 'wait-customer-tasks', 'connect-clusters', 'restore-backup', 'copy-customer-info',
-      'create-sql-login', 'fix-system-users', 'scrub-emails', 'register-directory', 'clone-templates', 'provision-mail',
-      'disable-scheduled-tasks', 'recycle', 'change-serial', 'directory-in-migration', 'assign-user-plans', 'sync-directory-users',
-      'directory-normal', 'create-partner-system-users', 'update-company-info', 'clone-attachments-soarc', 'notify-apps', 'enter-running-mode',
+      'backup-source',
+      'enter-maintenance',
+      'wait-customer-tasks',
+      'connect-clusters',
+      'restore-backup',
+      'copy-customer-info',
+      'create-sql-login',
+      'fix-system-users',
+      'scrub-emails',
+      'register-directory',
+      'clone-templates',
+      'provision-mail',
+      'disable-scheduled-tasks',
+      'recycle',
+      'change-serial',
+      'directory-in-migration',
+      'assign-user-plans',
+      'sync-directory-users',
+      'directory-normal',
+      'create-partner-system-users',
+      'update-company-info',
+      'clone-attachments-soarc',
+      'notify-apps',
+      'enter-running-mode',
     ]);
     assert.doesNotThrow(() => checkPlanOrder(restorePlan));
   });

@@ -27,8 +27,16 @@ describe('clone request', () => {
     ['bad target id', { source: 'acme', target: '' }, /target tenant id "" is invalid/],
     ['mail domain with @', { source: 'acme', target: 'b-sandbox', mailDomain: 'user@mailinator.com' }, /mail domain "user@mailinator.com" is invalid/],
     ['mail domain without dot', { source: 'acme', target: 'b-sandbox', mailDomain: 'localhost' }, /mail domain "localhost"/],
-    ['a public mail provider', { source: 'acme', target: 'b-sandbox', mailDomain: 'gmail.com' }, /mail domain "gmail\.com" is refused: gmail\.com is a public mail provider.*b-sandbox\.invalid/],
-    ['a public provider abroad', { source: 'acme', target: 'b-sandbox', mailDomain: 'Yahoo.co.UK' }, /mail domain "yahoo\.co\.uk" is refused: yahoo\.co\.uk is a public mail provider/],
+    [
+      'a public mail provider',
+      { source: 'acme', target: 'b-sandbox', mailDomain: 'gmail.com' },
+      /mail domain "gmail\.com" is refused: gmail\.com is a public mail provider.*b-sandbox\.invalid/,
+    ],
+    [
+      'a public provider abroad',
+      { source: 'acme', target: 'b-sandbox', mailDomain: 'Yahoo.co.UK' },
+      /mail domain "yahoo\.co\.uk" is refused: yahoo\.co\.uk is a public mail provider/,
+    ],
     ['a provider subdomain', { source: 'acme', target: 'b-sandbox', mailDomain: 'eu.outlook.com' }, /outlook\.com is a public mail provider/],
     ['unknown plan', { source: 'acme', target: 'b-sandbox', plan: 'magic' as never }, /plan "magic" is invalid/],
     ['unknown module', { source: 'acme', target: 'b-sandbox', attachmentModules: ['hr' as never] }, /attachment module "hr"/],
@@ -40,7 +48,10 @@ describe('clone request', () => {
   ];
   for (const [name, input, message] of refused) {
     test(`refuses ${name}, naming the value`, () => {
-      assert.throws(() => normalizeRequest(input), (err: unknown) => err instanceof RequestError && message.test(err.message));
+      assert.throws(
+        () => normalizeRequest(input),
+        (err: unknown) => err instanceof RequestError && message.test(err.message),
+      );
     });
   }
 

@@ -15,7 +15,10 @@ export interface ColumnInfo {
 const TEXT_TYPES = new Set(['nvarchar', 'varchar', 'nchar', 'char']);
 
 export async function columnInfo(pool: sql.ConnectionPool, table: string, column: string): Promise<ColumnInfo> {
-  const [r] = await rows<{ type_name: string | null; max_chars: number | null; nullable: boolean | null; table_exists: number }>(pool, columnInfoBatch(table, column));
+  const [r] = await rows<{ type_name: string | null; max_chars: number | null; nullable: boolean | null; table_exists: number }>(
+    pool,
+    columnInfoBatch(table, column),
+  );
   if (!r || r.table_exists === 0) throw new Error(`table "${table}" does not exist`);
   if (r.type_name === null) throw new Error(`column "${table}.${column}" does not exist`);
   const lengthLimited = TEXT_TYPES.has(r.type_name);

@@ -17,7 +17,8 @@ export function parseAdminUrl(adminUrl: string): sql.config {
     } catch {
       throw new Error('MssqlTenantDatabase: adminUrl is not a valid URL');
     }
-    if (u.protocol !== 'mssql:' && u.protocol !== 'sqlserver:') throw new Error(`MssqlTenantDatabase: unsupported adminUrl scheme ${JSON.stringify(u.protocol)}: use mssql://`);
+    if (u.protocol !== 'mssql:' && u.protocol !== 'sqlserver:')
+      throw new Error(`MssqlTenantDatabase: unsupported adminUrl scheme ${JSON.stringify(u.protocol)}: use mssql://`);
     const flag = (name: string, dflt: boolean): boolean => {
       const v = u.searchParams.get(name);
       return v === null ? dflt : v === 'true' || v === '1';

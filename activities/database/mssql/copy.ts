@@ -45,7 +45,10 @@ export interface BackupConfig {
 }
 
 export async function serverInfo(conns: Connections): Promise<ServerInfo> {
-  const [r] = await rows<{ edition: number; data_path: string | null; log_path: string | null; backup_path: string | null }>(await conns.master(), ta.serverInfo());
+  const [r] = await rows<{ edition: number; data_path: string | null; log_path: string | null; backup_path: string | null }>(
+    await conns.master(),
+    ta.serverInfo(),
+  );
   return { azure: r.edition === 5, dataPath: r.data_path, logPath: r.log_path, backupPath: r.backup_path };
 }
 
@@ -123,7 +126,13 @@ async function azureCopy(conns: Connections, source: string, target: string, pro
   }
 }
 
-export async function copyDatabase(conns: Connections, cfg: BackupConfig, source: string, target: string, opts: CopyOptions = {}): Promise<{ bytes: number; tables: number }> {
+export async function copyDatabase(
+  conns: Connections,
+  cfg: BackupConfig,
+  source: string,
+  target: string,
+  opts: CopyOptions = {},
+): Promise<{ bytes: number; tables: number }> {
   checkIdentifier('database name', source);
   checkIdentifier('database name', target);
   if (source === target) throw new Error(`cannot copy "${source}" onto itself`);
@@ -174,7 +183,9 @@ export async function backupDatabase(
   if (typeof file !== 'string' || !path.isAbsolute(file)) throw new Error(`invalid backup file ${JSON.stringify(file)}: must be an absolute path`);
   await requireDatabase(conns, db);
   if ((await serverInfo(conns)).azure) {
-    throw new Error(`Azure SQL Database has no BACKUP statement: "${db}" is backed up by Azure itself (restore it to a point in time through Azure Resource Manager) or copied with copyDatabase`);
+    throw new Error(
+      `Azure SQL Database has no BACKUP statement: "${db}" is backed up by Azure itself (restore it to a point in time through Azure Resource Manager) or copied with copyDatabase`,
+    );
   }
   const progress = new MonotonicProgress(opts.onProgress);
   const target = cfg.backupsTo === 'archive' ? opts.serverTarget : undefined;
@@ -233,7 +244,12 @@ async function backupSource(file: string): Promise<tc.BackupTarget & { container
   } catch (err) {
     throw new Error(`invalid backup manifest ${file}: ${(err as Error).message}`);
   }
-  if (m.format !== MANIFEST_FORMAT || typeof m.container !== 'string' || !Array.isArray(m.urls) || !m.urls.every((u) => typeof u === 'string' && u.startsWith(`${m.container}/`))) {
+  if (
+    m.format !== MANIFEST_FORMAT ||
+    typeof m.container !== 'string' ||
+    !Array.isArray(m.urls) ||
+    !m.urls.every((u) => typeof u === 'string' && u.startsWith(`${m.container}/`))
+  ) {
     throw new Error(`invalid backup manifest ${file}: expected format ${MANIFEST_FORMAT} with a container and the URLs of its stripes in it`);
   }
   return { kind: 'url', urls: m.urls as string[], container: m.container };

@@ -33,7 +33,12 @@ async function applySet(pool: sql.ConnectionPool, tx: Runner, entry: SetEntry): 
   return b ? affected(await run(tx, b)) : 0;
 }
 
-export async function prepareDatabase(pool: sql.ConnectionPool, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Counts> {
+export async function prepareDatabase(
+  pool: sql.ConnectionPool,
+  identity: TenantIdentity,
+  profile: SanitizationProfile,
+  productionBaseUrl: string,
+): Promise<Counts> {
   checkIdentity(identity);
   const from = checkBaseUrl('production base URL', productionBaseUrl);
   const to = checkBaseUrl('target base URL', identity.baseUrl);
@@ -46,7 +51,8 @@ export async function prepareDatabase(pool: sql.ConnectionPool, identity: Tenant
     const counts: Counts = {};
     add(counts, 'company_info', affected(await run(tx, tsan.setIdentity(identity, to))));
     if (from.toLowerCase() !== to.toLowerCase()) {
-      for (const info of urlInfos) add(counts, info.table, affected(await run(tx, tsan.rewriteUrls(info.table, info.column, from, to, info.maxChars, info.nullable))));
+      for (const info of urlInfos)
+        add(counts, info.table, affected(await run(tx, tsan.rewriteUrls(info.table, info.column, from, to, info.maxChars, info.nullable))));
     }
     for (const e of profile.clear) add(counts, e.table, affected(await run(tx, tsan.clearColumns(e.table, e.columns))));
     for (const e of profile.deleteRows) add(counts, e.table, affected(await run(tx, tsan.deleteRows(e.table, e.where))));
@@ -79,9 +85,13 @@ async function checkUsersTable(pool: sql.ConnectionPool, profile: SanitizationPr
 export async function fixSystemUsers(pool: sql.ConnectionPool, profile: SanitizationProfile): Promise<string[]> {
   const logins = profile.users.systemUsers.map((l) => checkLogin('system user login', l));
   await checkUsersTable(pool, profile);
-  await inTransaction(pool, async (tx) => {
-    for (const login of logins) await run(tx, tu.repairSystemUser(profile, login));
-  }, true);
+  await inTransaction(
+    pool,
+    async (tx) => {
+      for (const login of logins) await run(tx, tu.repairSystemUser(profile, login));
+    },
+    true,
+  );
   return logins;
 }
 
@@ -106,9 +116,13 @@ export async function readAppAuthorizations(pool: sql.ConnectionPool): Promise<A
 
 export async function restoreAppAuthorizations(pool: sql.ConnectionPool, auths: AppAuthorization[]): Promise<void> {
   checkAppAuthorizations(auths);
-  await inTransaction(pool, async (tx) => {
-    for (const a of auths) await run(tx, tu.upsertAppAuthorization(a));
-  }, true);
+  await inTransaction(
+    pool,
+    async (tx) => {
+      for (const a of auths) await run(tx, tu.upsertAppAuthorization(a));
+    },
+    true,
+  );
 }
 
 export async function readCompanyInfo(pool: sql.ConnectionPool): Promise<CompanyInfo> {
@@ -125,9 +139,13 @@ export async function setCompanyInfo(pool: sql.ConnectionPool, info: CompanyInfo
 
 export async function replaceMailboxes(pool: sql.ConnectionPool, testMailbox: string): Promise<void> {
   checkMailbox(testMailbox);
-  await inTransaction(pool, async (tx) => {
-    await run(tx, tu.replaceMailboxes(testMailbox));
-  }, true);
+  await inTransaction(
+    pool,
+    async (tx) => {
+      await run(tx, tu.replaceMailboxes(testMailbox));
+    },
+    true,
+  );
 }
 
 export async function checksum(pool: sql.ConnectionPool): Promise<TableChecksum[]> {

@@ -54,7 +54,8 @@ export class MssqlTenantDatabase implements TenantDatabase {
       throw new Error('MssqlTenantDatabase: loginPassword must be 8 to 128 characters');
     }
     const backupsTo = opts.backupsTo ?? 'archive';
-    if (backupsTo !== 'archive' && backupsTo !== 'disk') throw new Error(`MssqlTenantDatabase: backupsTo ${JSON.stringify(opts.backupsTo)} must be "archive" or "disk"`);
+    if (backupsTo !== 'archive' && backupsTo !== 'disk')
+      throw new Error(`MssqlTenantDatabase: backupsTo ${JSON.stringify(opts.backupsTo)} must be "archive" or "disk"`);
     this.conns = new Connections(parseAdminUrl(opts.adminUrl));
     this.loginPassword = opts.loginPassword;
     this.backup = { backupsTo, dataDir: opts.dataDir };

@@ -47,7 +47,9 @@ export async function restoreToPointInTime(conns: Connections, source: string, t
   if (source === target) throw new Error(`cannot restore "${source}" to a point in time onto itself`);
   const info = await serverInfo(conns);
   if (info.azure) {
-    throw new Error('Azure SQL Database restores to a point in time through Azure Resource Manager (createMode PointInTimeRestore), not T-SQL; this engine does not call it');
+    throw new Error(
+      'Azure SQL Database restores to a point in time through Azure Resource Manager (createMode PointInTimeRestore), not T-SQL; this engine does not call it',
+    );
   }
   await requireDatabase(conns, source);
   const master = await conns.master();
@@ -62,7 +64,13 @@ export async function restoreToPointInTime(conns: Connections, source: string, t
   for (const [i, log] of chain.logs.entries()) {
     const what = `log backup ${i + 1} of ${chain.logs.length} (started ${log.startedAt})`;
     try {
-      await runTracked(conns, tc.restoreLog(target, log.source, log.position, chain.stopAtLocal), { progress, from: 60 + i * slice, to: 60 + (i + 1) * slice, what, signal: opts.signal });
+      await runTracked(conns, tc.restoreLog(target, log.source, log.position, chain.stopAtLocal), {
+        progress,
+        from: 60 + i * slice,
+        to: 60 + (i + 1) * slice,
+        what,
+        signal: opts.signal,
+      });
     } catch (err) {
       if (i === chain.logs.length - 1 && i > 0 && !opts.signal?.aborted && pointAlreadyReached(err)) break;
       throw new Error(`point-in-time restore of "${source}" into "${target}" failed at ${what}: ${(err as Error).message}`, { cause: err });

@@ -128,10 +128,13 @@ function deviceOf(set: BackupSet, db: string): ChainDevice {
   }
   const isDisk = (t: number) => t === 2 || t === 102;
   const odd = devices.find((d) => !isDisk(d.type) && d.type !== 9);
-  if (odd) throw new RestoreChainError(`${what} was written to device type ${odd.type} (${JSON.stringify(odd.name)}): only disk and URL backups can be restored here`);
+  if (odd)
+    throw new RestoreChainError(`${what} was written to device type ${odd.type} (${JSON.stringify(odd.name)}): only disk and URL backups can be restored here`);
   if (devices.every((d) => d.type === 9)) return { kind: 'url', urls: devices.map((d) => d.name) };
   if (devices.length === 1 && isDisk(devices[0].type)) return { kind: 'disk', path: devices[0].name };
-  throw new RestoreChainError(`${what} is striped over ${devices.length} disk files or mixes disks and URLs; only single-file disk backups and URL backups are supported`);
+  throw new RestoreChainError(
+    `${what} is striped over ${devices.length} disk files or mixes disks and URLs; only single-file disk backups and URL backups are supported`,
+  );
 }
 
 function step(set: BackupSet, db: string): ChainStep {
@@ -152,15 +155,19 @@ export interface ChainRequest {
 export function planRestoreChain(rows: BackupHistoryRow[], req: ChainRequest): RestoreChain {
   const { database: db } = req;
   const atMs = Date.parse(req.at);
-  if (typeof req.at !== 'string' || Number.isNaN(atMs)) throw new RestoreChainError(`invalid point in time ${JSON.stringify(req.at)}: an ISO 8601 instant is needed`);
+  if (typeof req.at !== 'string' || Number.isNaN(atMs))
+    throw new RestoreChainError(`invalid point in time ${JSON.stringify(req.at)}: an ISO 8601 instant is needed`);
   if (atMs > req.nowMs) throw new RestoreChainError(`point in time ${iso(atMs)} is in the future (the server's clock says ${iso(req.nowMs)})`);
 
   const sets = toSets(rows, req.serverOffsetMin);
   const fulls = sets.filter((s) => s.type === 'D').sort((a, b) => b.finishedMs - a.finishedMs);
-  if (fulls.length === 0) throw new RestoreChainError(`"${db}" has no full backup in the server's backup history: a point-in-time restore needs one, followed by log backups`);
+  if (fulls.length === 0)
+    throw new RestoreChainError(`"${db}" has no full backup in the server's backup history: a point-in-time restore needs one, followed by log backups`);
   const full = fulls.find((s) => s.finishedMs <= atMs);
   if (!full) {
-    throw new RestoreChainError(`no full backup of "${db}" finished before ${iso(atMs)}: the oldest one in the server's history finished ${iso(fulls[fulls.length - 1].finishedMs)}`);
+    throw new RestoreChainError(
+      `no full backup of "${db}" finished before ${iso(atMs)}: the oldest one in the server's history finished ${iso(fulls[fulls.length - 1].finishedMs)}`,
+    );
   }
 
   // Copy-only log backups overlap the regular chain and are left out; a copy-only *full*
@@ -170,11 +177,15 @@ export function planRestoreChain(rows: BackupHistoryRow[], req: ChainRequest): R
     .sort((a, b) => (a.firstLsn < b.firstLsn ? -1 : a.firstLsn > b.firstLsn ? 1 : a.id - b.id));
   if (logs.length === 0) {
     const model = full.recoveryModel === 'SIMPLE' ? ` (it was in SIMPLE recovery, which keeps no log chain)` : '';
-    throw new RestoreChainError(`"${db}" has no log backup after its full backup finished ${iso(full.finishedMs)}${model}: a point-in-time restore needs the log chain up to ${iso(atMs)}`);
+    throw new RestoreChainError(
+      `"${db}" has no log backup after its full backup finished ${iso(full.finishedMs)}${model}: a point-in-time restore needs the log chain up to ${iso(atMs)}`,
+    );
   }
   const first = logs.find((l) => l.firstLsn <= full.lastLsn);
   if (!first) {
-    throw new RestoreChainError(`the log chain of "${db}" does not reach back to its full backup finished ${iso(full.finishedMs)} (LSN ${full.lastLsn}; the oldest later log backup starts at LSN ${logs[0].firstLsn})`);
+    throw new RestoreChainError(
+      `the log chain of "${db}" does not reach back to its full backup finished ${iso(full.finishedMs)} (LSN ${full.lastLsn}; the oldest later log backup starts at LSN ${logs[0].firstLsn})`,
+    );
   }
 
   const chain = [first];
@@ -184,7 +195,9 @@ export function planRestoreChain(rows: BackupHistoryRow[], req: ChainRequest): R
     if (!next) {
       const later = logs.find((l) => l.firstLsn > prev.lastLsn);
       if (later) {
-        throw new RestoreChainError(`the log chain of "${db}" breaks after the log backup started ${iso(prev.startedMs)}: it ends at LSN ${prev.lastLsn}, and the next one starts at LSN ${later.firstLsn}`);
+        throw new RestoreChainError(
+          `the log chain of "${db}" breaks after the log backup started ${iso(prev.startedMs)}: it ends at LSN ${prev.lastLsn}, and the next one starts at LSN ${later.firstLsn}`,
+        );
       }
       throw new RestoreChainError(`the newest log backup of "${db}" started ${iso(prev.startedMs)}, before ${iso(atMs)}: take a log backup now and retry`);
     }

@@ -31,8 +31,17 @@ interface Table extends ts.TableRef {
 
 async function readCatalog(pool: sql.ConnectionPool): Promise<Table[]> {
   const cols = await rows<{
-    schema_name: string; table_name: string; column_name: string; base_type: string; max_chars: number | null;
-    nullable: boolean; computed: boolean; temporal_type: number; table_rows: string | number | null; key_column: string | null; key_type: string | null;
+    schema_name: string;
+    table_name: string;
+    column_name: string;
+    base_type: string;
+    max_chars: number | null;
+    nullable: boolean;
+    computed: boolean;
+    temporal_type: number;
+    table_rows: string | number | null;
+    key_column: string | null;
+    key_type: string | null;
   }>(pool, ts.catalogColumns());
   const triggers = await rows<{ schema_name: string; table_name: string; trigger_name: string }>(pool, ts.enabledTriggers());
   const tables = new Map<string, Table>();
@@ -191,5 +200,9 @@ export async function addressColumns(pool: sql.ConnectionPool, profile: Sanitiza
 
 export async function missingProfileNames(pool: sql.ConnectionPool, profile: SanitizationProfile): Promise<string[]> {
   const all = await rows<{ schema_name: string; table_name: string; column_name: string }>(pool, ts.allColumns());
-  return missingNames(profile, all.map((x) => ({ schema: x.schema_name, table: x.table_name, column: x.column_name })), 'dbo');
+  return missingNames(
+    profile,
+    all.map((x) => ({ schema: x.schema_name, table: x.table_name, column: x.column_name })),
+    'dbo',
+  );
 }

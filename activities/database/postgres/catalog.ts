@@ -41,9 +41,41 @@ const TEXT_BASES: Record<string, RewriteKind> = { text: 'text', varchar: 'text',
 
 /** Base types whose text form cannot contain an "at" in any of its forms. */
 const CANNOT_HOLD_TEXT = new Set([
-  'int2', 'int4', 'int8', 'oid', 'float4', 'float8', 'numeric', 'money', 'bool', 'date', 'time', 'timetz', 'timestamp', 'timestamptz',
-  'interval', 'uuid', 'bytea', 'inet', 'cidr', 'macaddr', 'macaddr8', 'bit', 'varbit', 'point', 'line', 'lseg', 'box', 'path', 'polygon',
-  'circle', 'pg_lsn', 'xid', 'xid8', 'cid', 'tid',
+  'int2',
+  'int4',
+  'int8',
+  'oid',
+  'float4',
+  'float8',
+  'numeric',
+  'money',
+  'bool',
+  'date',
+  'time',
+  'timetz',
+  'timestamp',
+  'timestamptz',
+  'interval',
+  'uuid',
+  'bytea',
+  'inet',
+  'cidr',
+  'macaddr',
+  'macaddr8',
+  'bit',
+  'varbit',
+  'point',
+  'line',
+  'lseg',
+  'box',
+  'path',
+  'polygon',
+  'circle',
+  'pg_lsn',
+  'xid',
+  'xid8',
+  'cid',
+  'tid',
 ]);
 
 interface TypeRow {
@@ -92,7 +124,9 @@ const KINDS: Record<string, CatalogTable['kind']> = { r: 'table', m: 'materializ
  * stable order.
  */
 export async function readCatalog(db: Pool | PoolClient): Promise<CatalogTable[]> {
-  const typeRows = await db.query<TypeRow>(`SELECT oid::int AS oid, typname, typtype, typbasetype::int AS typbasetype, typtypmod, typelem::int AS typelem, typcategory FROM pg_type`);
+  const typeRows = await db.query<TypeRow>(
+    `SELECT oid::int AS oid, typname, typtype, typbasetype::int AS typbasetype, typtypmod, typelem::int AS typelem, typcategory FROM pg_type`,
+  );
   const types = new Map(typeRows.rows.map((t) => [t.oid, t]));
   const r = await db.query<{
     schema: string;

@@ -57,7 +57,12 @@ export function runTool(command: string, args: string[], opts: RunOptions): Prom
       }
       if (aborted) return reject(abortError(opts.signal, command));
       if (code === 0) return resolve(stdout);
-      const errors = tail.filter((l) => !/^\S+: (processing|launching|finished|creating|dumping|reading|identifying|last built-in|saving|implied|connecting|executing|entering|processing item|restoring)/.test(l));
+      const errors = tail.filter(
+        (l) =>
+          !/^\S+: (processing|launching|finished|creating|dumping|reading|identifying|last built-in|saving|implied|connecting|executing|entering|processing item|restoring)/.test(
+            l,
+          ),
+      );
       reject(new Error(`${command} failed (${sig ?? `exit code ${code}`}): ${(errors.length ? errors : tail).slice(-5).join(' | ')}`));
     });
   });

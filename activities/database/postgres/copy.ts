@@ -134,16 +134,20 @@ export async function copyDatabase(
     // Dump: 0..45 %, by tables whose data has been written.
     let dumped = 0;
     progress({ percent: 0, detail: `dumping ${source} (${sourceTables} tables, ${jobs} jobs)` });
-    await runTool(tools.pgDump, [...dumpArgs(tools), '--format=directory', `--jobs=${jobs}`, '--no-owner', '--no-privileges', '--verbose', `--file=${dumpDir}`, source], {
-      env: conns.childEnv(source),
-      signal,
-      onLine: (line) => {
-        if (isTableDumped(line, jobs)) {
-          dumped++;
-          progress({ percent: Math.min(45, Math.round((45 * dumped) / sourceTables)), detail: `dumped ${dumped}/${sourceTables} tables of ${source}` });
-        }
+    await runTool(
+      tools.pgDump,
+      [...dumpArgs(tools), '--format=directory', `--jobs=${jobs}`, '--no-owner', '--no-privileges', '--verbose', `--file=${dumpDir}`, source],
+      {
+        env: conns.childEnv(source),
+        signal,
+        onLine: (line) => {
+          if (isTableDumped(line, jobs)) {
+            dumped++;
+            progress({ percent: Math.min(45, Math.round((45 * dumped) / sourceTables)), detail: `dumped ${dumped}/${sourceTables} tables of ${source}` });
+          }
+        },
       },
-    }).catch((err: unknown) => {
+    ).catch((err: unknown) => {
       throw explainDumpFailure(err, tools, source);
     });
     const dumpBytes = await dirBytes(dumpDir);

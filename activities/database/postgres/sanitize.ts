@@ -32,10 +32,7 @@ async function checkColumns(c: PoolClient, table: string, columns: string[]): Pr
 }
 
 /** UPDATE table SET … WHERE conditions, only rows that would change. */
-export async function applySet(
-  c: PoolClient,
-  entry: { table: string; where: Record<string, Scalar>; set: Record<string, Scalar> },
-): Promise<number> {
+export async function applySet(c: PoolClient, entry: { table: string; where: Record<string, Scalar>; set: Record<string, Scalar> }): Promise<number> {
   const sets = Object.entries(entry.set);
   if (sets.length === 0) return 0;
   await checkColumns(c, entry.table, [...Object.keys(entry.where), ...Object.keys(entry.set)]);
@@ -49,10 +46,12 @@ export async function applySet(
     differs.push(`${q} IS DISTINCT FROM $${params.length}`);
   }
   const where = whereClause(entry.where, params);
-  const r = await c.query(`UPDATE ${quoteIdent('table name', entry.table)} SET ${assignments.join(', ')} WHERE (${where}) AND (${differs.join(' OR ')})`, params);
+  const r = await c.query(
+    `UPDATE ${quoteIdent('table name', entry.table)} SET ${assignments.join(', ')} WHERE (${where}) AND (${differs.join(' OR ')})`,
+    params,
+  );
   return r.rowCount ?? 0;
 }
-
 
 /**
  * Rewrite values that start with the production base URL (case-insensitive, followed by the
@@ -64,9 +63,10 @@ async function rewriteUrls(c: PoolClient, table: string, column: string, from: s
   const t = quoteIdent('table name', table);
   const col = quoteIdent('column name', column);
   const rewritten = `$2 || substr(${col}, $3 + 1)`;
-  const fitted = info.maxLength === null
-    ? rewritten
-    : `CASE WHEN length(${rewritten}) <= ${info.maxLength} THEN ${rewritten} ELSE ${info.nullable ? 'NULL' : `left(${rewritten}, ${info.maxLength})`} END`;
+  const fitted =
+    info.maxLength === null
+      ? rewritten
+      : `CASE WHEN length(${rewritten}) <= ${info.maxLength} THEN ${rewritten} ELSE ${info.nullable ? 'NULL' : `left(${rewritten}, ${info.maxLength})`} END`;
   const r = await c.query(
     `UPDATE ${t} SET ${col} = ${fitted}
      WHERE lower(left(${col}, $3)) = lower($1) AND (length(${col}) = $3 OR substr(${col}, $3 + 1, 1) IN ('/', '?', '#'))`,
@@ -82,12 +82,7 @@ function checkIdentity(identity: TenantIdentity): void {
   checkBaseUrl('target base URL', identity.baseUrl);
 }
 
-export async function prepareDatabase(
-  pool: Pool,
-  identity: TenantIdentity,
-  profile: SanitizationProfile,
-  productionBaseUrl: string,
-): Promise<Counts> {
+export async function prepareDatabase(pool: Pool, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Counts> {
   checkIdentity(identity);
   const from = checkBaseUrl('production base URL', productionBaseUrl);
   const to = checkBaseUrl('target base URL', identity.baseUrl);

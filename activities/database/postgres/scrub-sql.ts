@@ -17,11 +17,14 @@ import { domainRegex } from './identifiers';
 
 export const HELPER_SCHEMA = 'tenant_clone';
 
-const esc = (c: string) => ({ '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', ' ': ' ', ']': '\\]', '[': '\\[', '\\': '\\\\', '^': '\\^', '-': '\\-' })[c] ?? c;
+const esc = (c: string) =>
+  ({ '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', ' ': ' ', ']': '\\]', '[': '\\[', '\\': '\\\\', '^': '\\^', '-': '\\-' })[c] ?? c;
 
 /** Bracket body of the separators (ARE syntax), and the same without the backslash. */
 const S = SEPARATOR_CHARS.map(esc).join('');
-const S_NO_BACKSLASH = SEPARATOR_CHARS.filter((c) => c !== '\\').map(esc).join('');
+const S_NO_BACKSLASH = SEPARATOR_CHARS.filter((c) => c !== '\\')
+  .map(esc)
+  .join('');
 const DOTS = DOT_CHARS.map(esc).join('');
 const AT = AT_FORMS_RE;
 /**
@@ -47,7 +50,6 @@ export const ANY_AT_PATTERN = `＠|%40|&#0*64;|&#[xX]0*40;|\\\\[uU]0040`;
 
 const AFTER = `(?:$|[${S_NO_BACKSLASH}${AFTER_DOMAIN_CHARS.map(esc).join('')}]|\\\\(?![uU])|${SEPARATOR_REFS}|&amp;)`;
 const HANDLE_REST = `[^${S}${DOTS}@＠%&\\\\]*(?:[${S}]|$|${SEPARATOR_REFS})`;
-
 
 /**
  * The verification pattern (case-insensitive): an "at" that is not a handle's and is not

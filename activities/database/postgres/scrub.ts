@@ -36,15 +36,24 @@ function rewriteExpr(c: CatalogColumn): string {
   const col = escapeIdentifier(c.name);
   const len = c.maxLength === null ? 'NULL' : String(c.maxLength);
   switch (c.rewrite) {
-    case 'text': return `tenant_clone.rewrite_emails(${col}::text, $1, ${len}, ${c.nullable})`;
-    case 'json': return `tenant_clone.rewrite_json(${col}::json, $1)`;
-    case 'jsonb': return `tenant_clone.rewrite_jsonb(${col}::jsonb, $1)`;
-    case 'xml': return `tenant_clone.rewrite_xml(${col}::xml, $1)`;
-    case 'text[]': return `tenant_clone.rewrite_text_array(${col}::text[], $1, ${len})`;
-    case 'json[]': return `tenant_clone.rewrite_json_array(${col}::json[], $1)`;
-    case 'jsonb[]': return `tenant_clone.rewrite_jsonb_array(${col}::jsonb[], $1)`;
-    case 'xml[]': return `tenant_clone.rewrite_xml_array(${col}::xml[], $1)`;
-    default: throw new Error(`column ${c.name} of type ${c.type} cannot be rewritten`);
+    case 'text':
+      return `tenant_clone.rewrite_emails(${col}::text, $1, ${len}, ${c.nullable})`;
+    case 'json':
+      return `tenant_clone.rewrite_json(${col}::json, $1)`;
+    case 'jsonb':
+      return `tenant_clone.rewrite_jsonb(${col}::jsonb, $1)`;
+    case 'xml':
+      return `tenant_clone.rewrite_xml(${col}::xml, $1)`;
+    case 'text[]':
+      return `tenant_clone.rewrite_text_array(${col}::text[], $1, ${len})`;
+    case 'json[]':
+      return `tenant_clone.rewrite_json_array(${col}::json[], $1)`;
+    case 'jsonb[]':
+      return `tenant_clone.rewrite_jsonb_array(${col}::jsonb[], $1)`;
+    case 'xml[]':
+      return `tenant_clone.rewrite_xml_array(${col}::xml[], $1)`;
+    default:
+      throw new Error(`column ${c.name} of type ${c.type} cannot be rewritten`);
   }
 }
 
@@ -59,7 +68,9 @@ export function batchUpdateSql(t: CatalogTable, columns: CatalogColumn[]): strin
   const has = (c: CatalogColumn) => `tenant_clone.has_at(${q(c)}::text)`;
   // With one column the WHERE already holds only rows with an "at" (and the rewrite returns any
   // other value as it is): no CASE needed.
-  const sets = columns.map((c) => (columns.length === 1 ? `${q(c)} = ${rewriteExpr(c)}` : `${q(c)} = CASE WHEN ${has(c)} THEN ${rewriteExpr(c)} ELSE ${q(c)} END`));
+  const sets = columns.map((c) =>
+    columns.length === 1 ? `${q(c)} = ${rewriteExpr(c)}` : `${q(c)} = CASE WHEN ${has(c)} THEN ${rewriteExpr(c)} ELSE ${q(c)} END`,
+  );
   return `UPDATE ${t.sql} SET ${sets.join(', ')} WHERE ctid >= $2::tid AND ctid < $3::tid AND (${columns.map(has).join(' OR ')})`;
 }
 
@@ -150,7 +161,13 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
         // The checkpoint commits with the batch, so a server crash loses both or neither: the
         // resume redoes what was lost, and waiting for each commit's flush buys nothing.
         await c.query('SET LOCAL synchronous_commit = off');
-        const upd = await c.query(batchUpdateSql(u.table, which.map((i) => u.columns[i])), [sandbox, `(${from},0)`, `(${to},0)`]);
+        const upd = await c.query(
+          batchUpdateSql(
+            u.table,
+            which.map((i) => u.columns[i]),
+          ),
+          [sandbox, `(${from},0)`, `(${to},0)`],
+        );
         const updated = upd.rowCount ?? 0;
         const position = to >= end ? null : `${to}/${end}/${size}/${which.join('.')}`;
         if (opts.runId) await saveCheckpoint(c, opts.runId, next(position, updated));

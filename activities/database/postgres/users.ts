@@ -10,7 +10,6 @@ import { inTransaction } from './connections';
 import { checkAppAuthorizations, checkLogin } from '../input-checks';
 import { quoteIdent } from './identifiers';
 
-
 function usersColumns(profile: SanitizationProfile) {
   const u = profile.users;
   return {
@@ -64,7 +63,11 @@ export async function assignUserPlans(pool: Pool, profile: SanitizationProfile, 
   const allowed = `(${q.enabled} IS TRUE AND ($3::boolean OR ${q.login} = ANY($2::text[])))`;
   const wanted = `CASE WHEN ${allowed} THEN $1::text ELSE NULL END`;
   return inTransaction(pool, async (c) => {
-    await c.query(`UPDATE ${q.table} SET ${q.plan} = ${wanted} WHERE ${q.system} IS NOT TRUE AND ${q.plan} IS DISTINCT FROM ${wanted}`, [plan, named, allowAll]);
+    await c.query(`UPDATE ${q.table} SET ${q.plan} = ${wanted} WHERE ${q.system} IS NOT TRUE AND ${q.plan} IS DISTINCT FROM ${wanted}`, [
+      plan,
+      named,
+      allowAll,
+    ]);
     const r = await c.query<{ login: string }>(
       `SELECT ${q.login} AS login FROM ${q.table} WHERE ${q.system} IS NOT TRUE AND ${allowed} AND ${q.plan} = $1 ORDER BY 1`,
       [plan, named, allowAll],

@@ -94,7 +94,13 @@ export async function verifyEmails(pool: Pool, profile: SanitizationProfile, san
       findings.push(`${t.label}: ${n} rows`);
     }
   });
-  return verificationOf({ remaining, findings, kept: keptFound, scanned: units, notScanned: catalog.filter((t) => t.kind === 'foreign table').map((t) => t.label) });
+  return verificationOf({
+    remaining,
+    findings,
+    kept: keptFound,
+    scanned: units,
+    notScanned: catalog.filter((t) => t.kind === 'foreign table').map((t) => t.label),
+  });
 }
 
 /** Values holding an address at exactly `domain`, per table (a sandbox domain must not occur in the source). */

@@ -8,12 +8,15 @@ import { checkIdentifier } from './identifiers';
 
 /** Edition facts the engine needs: Azure SQL Database is EngineEdition 5. */
 export function serverInfo(): Batch {
-  return batch('server-info', `
+  return batch(
+    'server-info',
+    `
 SELECT CAST(SERVERPROPERTY('EngineEdition') AS int) AS edition,
        CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS version,
        CAST(SERVERPROPERTY('InstanceDefaultDataPath') AS nvarchar(4000)) AS data_path,
        CAST(SERVERPROPERTY('InstanceDefaultLogPath') AS nvarchar(4000)) AS log_path,
-       CAST(SERVERPROPERTY('InstanceDefaultBackupPath') AS nvarchar(4000)) AS backup_path`);
+       CAST(SERVERPROPERTY('InstanceDefaultBackupPath') AS nvarchar(4000)) AS backup_path`,
+  );
 }
 
 export function databaseState(db: string): Batch {
@@ -28,17 +31,24 @@ export function databaseSize(): Batch {
 
 /** Run inside the database: user tables outside the engine's own tenant_clone schema. */
 export function userTableCount(): Batch {
-  return batch('user-table-count', `SELECT COUNT(*) AS n FROM sys.tables AS t WHERE t.is_ms_shipped = 0 AND t.schema_id <> ISNULL(SCHEMA_ID(N'tenant_clone'), -1)`);
+  return batch(
+    'user-table-count',
+    `SELECT COUNT(*) AS n FROM sys.tables AS t WHERE t.is_ms_shipped = 0 AND t.schema_id <> ISNULL(SCHEMA_ID(N'tenant_clone'), -1)`,
+  );
 }
 
 export function createDatabase(db: string): Batch {
   checkIdentifier('database name', db);
-  return batch('create-database', `
+  return batch(
+    'create-database',
+    `
 IF DB_ID(@db) IS NULL
 BEGIN
   DECLARE @sql nvarchar(max) = N'CREATE DATABASE ' + QUOTENAME(@db);
   EXEC sys.sp_executesql @sql;
-END`, { db: str(db) });
+END`,
+    { db: str(db) },
+  );
 }
 
 /**
@@ -47,7 +57,9 @@ END`, { db: str(db) });
  */
 export function dropDatabase(db: string, azure: boolean): Batch {
   checkIdentifier('database name', db);
-  return batch('drop-database', `
+  return batch(
+    'drop-database',
+    `
 IF DB_ID(@db) IS NOT NULL
 BEGIN
   DECLARE @sql nvarchar(max) = N'';
@@ -55,7 +67,9 @@ BEGIN
     SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET SINGLE_USER WITH ROLLBACK IMMEDIATE; ';
   SET @sql = @sql + N'DROP DATABASE ' + QUOTENAME(@db) + N';';
   EXEC sys.sp_executesql @sql;
-END`, { db: str(db), azure: bit(azure) });
+END`,
+    { db: str(db), azure: bit(azure) },
+  );
 }
 
 /**
@@ -66,7 +80,9 @@ END`, { db: str(db), azure: bit(azure) });
 export function renameDatabase(from: string, to: string, azure: boolean): Batch {
   checkIdentifier('database name', from);
   checkIdentifier('database name', to);
-  return batch('rename-database', `
+  return batch(
+    'rename-database',
+    `
 DECLARE @msg nvarchar(2048);
 IF DB_ID(@from) IS NULL AND DB_ID(@to) IS NOT NULL RETURN;
 IF DB_ID(@from) IS NULL
@@ -98,7 +114,9 @@ BEGIN CATCH
   SET @sql = N'ALTER DATABASE ' + QUOTENAME(COALESCE(DB_NAME(DB_ID(@to)), @from)) + N' SET MULTI_USER;';
   BEGIN TRY EXEC sys.sp_executesql @sql; END TRY BEGIN CATCH END CATCH;
   THROW;
-END CATCH`, { from: str(from), to: str(to), azure: bit(azure) });
+END CATCH`,
+    { from: str(from), to: str(to), azure: bit(azure) },
+  );
 }
 
 /**
@@ -109,14 +127,18 @@ END CATCH`, { from: str(from), to: str(to), azure: bit(azure) });
 export function ensureServerLogin(login: string, password: string, azure = false): Batch {
   checkIdentifier('login name', login);
   // The password policy is the engine's (length checked at construction); Azure SQL has no CHECK_POLICY option.
-  return batch('ensure-server-login', `
+  return batch(
+    'ensure-server-login',
+    `
 DECLARE @sql nvarchar(max);
 IF NOT EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = @login)
   SET @sql = N'CREATE LOGIN ' + QUOTENAME(@login) + N' WITH PASSWORD = ' + QUOTENAME(@pw, '''') + CASE WHEN @azure = 1 THEN N';' ELSE N', CHECK_POLICY = OFF;' END;
 ELSE
   SET @sql = N'ALTER LOGIN ' + QUOTENAME(@login) + N' WITH PASSWORD = ' + QUOTENAME(@pw, '''') + N';';
 IF @sql IS NULL THROW 50003, N'login name or password too long for QUOTENAME', 1;
-EXEC sys.sp_executesql @sql;`, { login: str(login), pw: str(password), azure: bit(azure) });
+EXEC sys.sp_executesql @sql;`,
+    { login: str(login), pw: str(password), azure: bit(azure) },
+  );
 }
 
 /**
@@ -126,7 +148,9 @@ EXEC sys.sp_executesql @sql;`, { login: str(login), pw: str(password), azure: bi
  */
 export function ensureDatabaseUser(login: string): Batch {
   checkIdentifier('login name', login);
-  return batch('ensure-database-user', `
+  return batch(
+    'ensure-database-user',
+    `
 DECLARE @sql nvarchar(max);
 IF DATABASE_PRINCIPAL_ID(@login) IS NULL
   SET @sql = N'CREATE USER ' + QUOTENAME(@login) + N' FOR LOGIN ' + QUOTENAME(@login) + N';';
@@ -134,13 +158,17 @@ ELSE
   SET @sql = N'ALTER USER ' + QUOTENAME(@login) + N' WITH LOGIN = ' + QUOTENAME(@login) + N';';
 EXEC sys.sp_executesql @sql;
 SET @sql = N'ALTER ROLE db_datareader ADD MEMBER ' + QUOTENAME(@login) + N'; ALTER ROLE db_datawriter ADD MEMBER ' + QUOTENAME(@login) + N';';
-EXEC sys.sp_executesql @sql;`, { login: str(login) });
+EXEC sys.sp_executesql @sql;`,
+    { login: str(login) },
+  );
 }
 
 /** Run in the tenant database: a role that may read every table of dbo and nothing else. */
 export function ensureQueryRole(role: string): Batch {
   checkIdentifier('role name', role);
-  return batch('ensure-query-role', `
+  return batch(
+    'ensure-query-role',
+    `
 DECLARE @sql nvarchar(max);
 IF DATABASE_PRINCIPAL_ID(@role) IS NULL
 BEGIN
@@ -148,7 +176,9 @@ BEGIN
   EXEC sys.sp_executesql @sql;
 END;
 SET @sql = N'GRANT SELECT ON SCHEMA::[dbo] TO ' + QUOTENAME(@role) + N';';
-EXEC sys.sp_executesql @sql;`, { role: str(role) });
+EXEC sys.sp_executesql @sql;`,
+    { role: str(role) },
+  );
 }
 
 /** Run in the tenant database: does the principal exist (for tests and checks). */

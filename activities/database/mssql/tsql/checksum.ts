@@ -9,13 +9,19 @@ import { batch, type Batch } from './batch';
 import { bracket } from './identifiers';
 
 export function listTables(): Batch {
-  return batch('list-tables', `SELECT t.name AS name FROM sys.tables AS t WHERE t.schema_id = SCHEMA_ID(N'dbo') AND t.is_ms_shipped = 0 ORDER BY t.name COLLATE Latin1_General_BIN2`);
+  return batch(
+    'list-tables',
+    `SELECT t.name AS name FROM sys.tables AS t WHERE t.schema_id = SCHEMA_ID(N'dbo') AND t.is_ms_shipped = 0 ORDER BY t.name COLLATE Latin1_General_BIN2`,
+  );
 }
 
 /** `table` comes from sys.tables; it is bracket-quoted (] doubled) like QUOTENAME would. */
 export function tableChecksum(table: string): Batch {
-  return batch('table-checksum', `
+  return batch(
+    'table-checksum',
+    `
 SELECT COUNT_BIG(*) AS n,
        LOWER(CONVERT(varchar(64), HASHBYTES('MD5', ISNULL(STRING_AGG(r.j, NCHAR(10)) WITHIN GROUP (ORDER BY r.j COLLATE Latin1_General_BIN2), N'')), 2)) AS md5
-FROM (SELECT CAST((SELECT t.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES) AS nvarchar(max)) AS j FROM [dbo].${bracket(table)} AS t) AS r`);
+FROM (SELECT CAST((SELECT t.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES) AS nvarchar(max)) AS j FROM [dbo].${bracket(table)} AS t) AS r`,
+  );
 }

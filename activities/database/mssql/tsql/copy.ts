@@ -54,7 +54,8 @@ export function restoreFileList(source: BackupTarget, position = 1): Batch {
 }
 
 function checkPosition(position: number): number {
-  if (!Number.isInteger(position) || position < 1 || position > 32767) throw new Error(`invalid backup set position ${JSON.stringify(position)}: FILE = 1..32767`);
+  if (!Number.isInteger(position) || position < 1 || position > 32767)
+    throw new Error(`invalid backup set position ${JSON.stringify(position)}: FILE = 1..32767`);
   return position;
 }
 
@@ -94,7 +95,8 @@ export function restoreDatabase(target: string, source: BackupTarget, moves: Mov
  */
 export function restoreLog(target: string, source: BackupTarget, position: number, stopAtLocal: string): Batch {
   checkIdentifier('database name', target);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?$/.test(stopAtLocal)) throw new Error(`invalid STOPAT ${JSON.stringify(stopAtLocal)}: local ISO 8601 time without offset`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?$/.test(stopAtLocal))
+    throw new Error(`invalid STOPAT ${JSON.stringify(stopAtLocal)}: local ISO 8601 time without offset`);
   const params: Record<string, Param> = { db: str(target), pos: int(checkPosition(position)), stopat: str(stopAtLocal) };
   const from = devices(source, params);
   const withs = ['FILE = @pos', 'CHECKSUM', 'NORECOVERY', 'STOPAT = @stopat', `STATS = ${STATS_PERCENT}`];
@@ -115,28 +117,38 @@ export function recoverDatabase(target: string): Batch {
  */
 export function takeOffline(db: string): Batch {
   checkIdentifier('database name', db);
-  return batch('single-user-before-restore', `
+  return batch(
+    'single-user-before-restore',
+    `
 IF EXISTS (SELECT 1 FROM sys.databases WHERE name = @db AND state_desc = N'ONLINE')
 BEGIN
   DECLARE @sql nvarchar(max) = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET SINGLE_USER WITH ROLLBACK IMMEDIATE;';
   EXEC sys.sp_executesql @sql;
-END`, { db: str(db) });
+END`,
+    { db: str(db) },
+  );
 }
 
 /** A restored database keeps the user access of its backup; make sure it is MULTI_USER. */
 export function multiUser(db: string): Batch {
   checkIdentifier('database name', db);
-  return batch('multi-user-after-restore', `
+  return batch(
+    'multi-user-after-restore',
+    `
 IF EXISTS (SELECT 1 FROM sys.databases WHERE name = @db AND user_access_desc <> N'MULTI_USER')
 BEGIN
   DECLARE @sql nvarchar(max) = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET MULTI_USER;';
   EXEC sys.sp_executesql @sql;
-END`, { db: str(db) });
+END`,
+    { db: str(db) },
+  );
 }
 
 /** Progress of the BACKUP/RESTORE running on session @spid (SQL Server). */
 export function requestProgress(spid: number): Batch {
-  return batch('request-progress', `SELECT r.percent_complete AS [percent], r.command AS command FROM sys.dm_exec_requests AS r WHERE r.session_id = @spid`, { spid: int(spid) });
+  return batch('request-progress', `SELECT r.percent_complete AS [percent], r.command AS command FROM sys.dm_exec_requests AS r WHERE r.session_id = @spid`, {
+    spid: int(spid),
+  });
 }
 
 export function currentSession(): Batch {
@@ -146,9 +158,13 @@ export function currentSession(): Batch {
 /** The size of the last backup of @db finished on this server (for to-URL backups). */
 export function lastBackupSize(db: string): Batch {
   checkIdentifier('database name', db);
-  return batch('last-backup-size', `
+  return batch(
+    'last-backup-size',
+    `
 SELECT TOP (1) b.compressed_backup_size AS bytes, b.backup_size AS raw_bytes
-FROM msdb.dbo.backupset AS b WHERE b.database_name = @db AND b.is_copy_only = 1 ORDER BY b.backup_finish_date DESC`, { db: str(db) });
+FROM msdb.dbo.backupset AS b WHERE b.database_name = @db AND b.is_copy_only = 1 ORDER BY b.backup_finish_date DESC`,
+    { db: str(db) },
+  );
 }
 
 /**
@@ -158,18 +174,26 @@ FROM msdb.dbo.backupset AS b WHERE b.database_name = @db AND b.is_copy_only = 1 
 export function azureCopyStart(source: string, target: string): Batch {
   checkIdentifier('database name', source);
   checkIdentifier('database name', target);
-  return batch('azure-copy-start', `
+  return batch(
+    'azure-copy-start',
+    `
 DECLARE @sql nvarchar(max) = N'CREATE DATABASE ' + QUOTENAME(@target) + N' AS COPY OF ' + QUOTENAME(@source) + N';';
-EXEC sys.sp_executesql @sql;`, { source: str(source), target: str(target) });
+EXEC sys.sp_executesql @sql;`,
+    { source: str(source), target: str(target) },
+  );
 }
 
 /** Azure SQL, in master: copy progress and the target's state; no copy row = finished or failed. */
 export function azureCopyProgress(target: string): Batch {
   checkIdentifier('database name', target);
-  return batch('azure-copy-progress', `
+  return batch(
+    'azure-copy-progress',
+    `
 SELECT d.state_desc AS state, c.percent_complete AS [percent], c.error_desc AS error
 FROM sys.databases AS d LEFT JOIN sys.dm_database_copies AS c ON c.database_id = d.database_id
-WHERE d.name = @target`, { target: str(target) });
+WHERE d.name = @target`,
+    { target: str(target) },
+  );
 }
 
 /**
@@ -181,7 +205,9 @@ WHERE d.name = @target`, { target: str(target) });
 export function ensureUrlCredential(containerUrl: string, sasToken: string): Batch {
   if (!/^https:\/\/[^\s'"?]+$/.test(containerUrl)) throw new Error(`invalid backup container URL ${JSON.stringify(containerUrl)}: https:// without a query`);
   if (typeof sasToken !== 'string' || !sasToken || sasToken.startsWith('?')) throw new Error('invalid SAS token: non-empty, without the leading "?"');
-  return batch('ensure-url-credential', `
+  return batch(
+    'ensure-url-credential',
+    `
 DECLARE @name nvarchar(max) = N'[' + REPLACE(@url, N']', N']]') + N']';
 DECLARE @secret nvarchar(max) = N'''' + REPLACE(@sas, N'''', N'''''') + N'''';
 DECLARE @sql nvarchar(max);
@@ -189,5 +215,7 @@ IF EXISTS (SELECT 1 FROM sys.credentials WHERE name = @url)
   SET @sql = N'ALTER CREDENTIAL ' + @name + N' WITH IDENTITY = ''SHARED ACCESS SIGNATURE'', SECRET = ' + @secret + N';';
 ELSE
   SET @sql = N'CREATE CREDENTIAL ' + @name + N' WITH IDENTITY = ''SHARED ACCESS SIGNATURE'', SECRET = ' + @secret + N';';
-EXEC sys.sp_executesql @sql;`, { url: str(containerUrl), sas: str(sasToken) });
+EXEC sys.sp_executesql @sql;`,
+    { url: str(containerUrl), sas: str(sasToken) },
+  );
 }

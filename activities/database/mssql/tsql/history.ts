@@ -10,7 +10,9 @@ import { checkIdentifier } from './identifiers';
 /** Full and log backup sets of @db, one row per media family (mirror 0). */
 export function backupHistory(db: string): Batch {
   checkIdentifier('database name', db);
-  return batch('backup-history', `
+  return batch(
+    'backup-history',
+    `
 SELECT b.backup_set_id, b.type, b.is_copy_only, b.position,
        CONVERT(varchar(40), b.first_lsn) AS first_lsn, CONVERT(varchar(40), b.last_lsn) AS last_lsn,
        CONVERT(char(36), b.database_guid) AS database_guid,
@@ -24,12 +26,17 @@ FROM msdb.dbo.backupset AS b
 JOIN msdb.dbo.backupmediaset AS m ON m.media_set_id = b.media_set_id
 JOIN msdb.dbo.backupmediafamily AS f ON f.media_set_id = b.media_set_id AND f.mirror = 0
 WHERE b.database_name = @db AND b.type IN ('D', 'L') AND b.is_snapshot = 0 AND b.backup_finish_date IS NOT NULL
-ORDER BY b.backup_set_id, f.family_sequence_number`, { db: str(db) });
+ORDER BY b.backup_set_id, f.family_sequence_number`,
+    { db: str(db) },
+  );
 }
 
 /** The server's clock: now in UTC and its current offset from UTC in minutes. */
 export function serverClock(): Batch {
-  return batch('server-clock', `
+  return batch(
+    'server-clock',
+    `
 SELECT CONVERT(varchar(27), SYSUTCDATETIME(), 126) AS utc_now,
-       DATEPART(TZOFFSET, SYSDATETIMEOFFSET()) AS offset_min`);
+       DATEPART(TZOFFSET, SYSDATETIMEOFFSET()) AS offset_min`,
+  );
 }

@@ -12,7 +12,9 @@ const DOMAIN = /^(?=.{3,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](
 /** Throws an error naming the bad value unless `value` is a plain lower-case SQL identifier. */
 export function checkIdentifier(kind: string, value: string): string {
   if (typeof value !== 'string' || !SQL_IDENTIFIER.test(value)) {
-    throw new Error(`invalid ${kind} ${JSON.stringify(value)}: must be a lower-case SQL identifier (letters, digits, _; at most 63 characters, not starting with a digit)`);
+    throw new Error(
+      `invalid ${kind} ${JSON.stringify(value)}: must be a lower-case SQL identifier (letters, digits, _; at most 63 characters, not starting with a digit)`,
+    );
   }
   return value;
 }

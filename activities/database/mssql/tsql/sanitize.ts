@@ -45,12 +45,19 @@ export function applySet(entry: { table: string; where: Record<string, Scalar>; 
     differs.push(`${col} IS NULL OR NOT (${equals(col, `@s${i}`, value)})`);
   });
   const where = whereClause(entry.where, params);
-  return batch(name, `UPDATE ${dboTable(entry.table)} SET ${assignments.join(', ')} WHERE (${where}) AND (${differs.map((d) => `(${d})`).join(' OR ')})`, params);
+  return batch(
+    name,
+    `UPDATE ${dboTable(entry.table)} SET ${assignments.join(', ')} WHERE (${where}) AND (${differs.map((d) => `(${d})`).join(' OR ')})`,
+    params,
+  );
 }
 
 export function clearColumns(table: string, columns: string[]): Batch {
   const cols = columns.map((c) => quoteIdent('column name', c));
-  return batch('clear-columns', `UPDATE ${dboTable(table)} SET ${cols.map((c) => `${c} = NULL`).join(', ')} WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' OR ')}`);
+  return batch(
+    'clear-columns',
+    `UPDATE ${dboTable(table)} SET ${cols.map((c) => `${c} = NULL`).join(', ')} WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' OR ')}`,
+  );
 }
 
 export function deleteRows(table: string, where: Record<string, Scalar>): Batch {
@@ -73,28 +80,41 @@ export function rewriteUrls(table: string, column: string, from: string, to: str
   const value = `CAST(${col} AS nvarchar(max))`;
   const rewritten = `(@to + SUBSTRING(${value}, @n + 1, ${charLen(value)}))`;
   const fitted = `CASE WHEN @maxlen IS NULL OR ${charLen(rewritten)} <= @maxlen THEN ${rewritten} WHEN @nullable = 1 THEN NULL ELSE LEFT(${rewritten}, @maxlen) END`;
-  return batch('rewrite-urls', `
+  return batch(
+    'rewrite-urls',
+    `
 UPDATE ${dboTable(table)} SET ${col} = ${fitted}
 WHERE LOWER(LEFT(${value}, @n)) COLLATE Latin1_General_BIN2 = LOWER(@from) COLLATE Latin1_General_BIN2
-  AND (${charLen(value)} = @n OR SUBSTRING(${value}, @n + 1, 1) IN (N'/', N'?', N'#'))`, {
-    from: str(from),
-    to: str(to),
-    n: int(from.length),
-    maxlen: int(maxChars),
-    nullable: bit(nullable),
-  });
+  AND (${charLen(value)} = @n OR SUBSTRING(${value}, @n + 1, 1) IN (N'/', N'?', N'#'))`,
+    {
+      from: str(from),
+      to: str(to),
+      n: int(from.length),
+      maxlen: int(maxChars),
+      nullable: bit(nullable),
+    },
+  );
 }
 
 export function setIdentity(identity: TenantIdentity, baseUrl: string): Batch {
-  const cols: [string, string][] = [['tenant_id', 't'], ['company_name', 'c'], ['serial', 's'], ['base_url', 'u']];
-  return batch('set-identity', `
+  const cols: [string, string][] = [
+    ['tenant_id', 't'],
+    ['company_name', 'c'],
+    ['serial', 's'],
+    ['base_url', 'u'],
+  ];
+  return batch(
+    'set-identity',
+    `
 UPDATE [dbo].[company_info] SET ${cols.map(([c, p]) => `[${c}] = @${p}`).join(', ')}
-WHERE ${cols.map(([c, p]) => `([${c}] IS NULL OR NOT ([${c}] = @${p} COLLATE Latin1_General_BIN2))`).join(' OR ')}`, {
-    t: str(identity.tenantId),
-    c: str(identity.companyName),
-    s: str(identity.serial),
-    u: str(baseUrl),
-  });
+WHERE ${cols.map(([c, p]) => `([${c}] IS NULL OR NOT ([${c}] = @${p} COLLATE Latin1_General_BIN2))`).join(' OR ')}`,
+    {
+      t: str(identity.tenantId),
+      c: str(identity.companyName),
+      s: str(identity.serial),
+      u: str(baseUrl),
+    },
+  );
 }
 
 export function countEnabled(table: string, enabledColumn: string): Batch {

@@ -55,11 +55,16 @@ export function plainAt(expr: string): string {
 
 /** Serialises concurrent installs (CREATE OR ALTER of one function can deadlock with itself). */
 export function installLock(): Batch {
-  return batch('install-lock', `EXEC sys.sp_getapplock @Resource = N'tenant_clone.install', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;`);
+  return batch(
+    'install-lock',
+    `EXEC sys.sp_getapplock @Resource = N'tenant_clone.install', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;`,
+  );
 }
 
 export function installSchema(): Batch {
-  return batch('install-schema', `
+  return batch(
+    'install-schema',
+    `
 IF SCHEMA_ID(N'tenant_clone') IS NULL EXEC sys.sp_executesql N'CREATE SCHEMA tenant_clone;';
 IF OBJECT_ID(N'tenant_clone.scrub_checkpoint', N'U') IS NULL
   CREATE TABLE tenant_clone.scrub_checkpoint (
@@ -67,7 +72,8 @@ IF OBJECT_ID(N'tenant_clone.scrub_checkpoint', N'U') IS NULL
     run_id     nvarchar(200) NOT NULL,
     state_json nvarchar(4000) NOT NULL CONSTRAINT ck_scrub_checkpoint_json CHECK (ISJSON(state_json) = 1),
     updated_at datetime2 NOT NULL CONSTRAINT df_scrub_checkpoint_at DEFAULT SYSUTCDATETIME()
-  );`);
+  );`,
+  );
 }
 
 /**
@@ -77,7 +83,9 @@ IF OBJECT_ID(N'tenant_clone.scrub_checkpoint', N'U') IS NULL
  */
 export function installPlainRewriteFunction(): Batch {
   const seps = SEPARATOR_CODES.join(', ');
-  return batch('install-plain-rewrite-function', `
+  return batch(
+    'install-plain-rewrite-function',
+    `
 CREATE OR ALTER FUNCTION tenant_clone.rewrite_plain(@val nvarchar(max), @orig nvarchar(max), @sandbox nvarchar(253), @maxlen int, @nullable bit)
 RETURNS TABLE
 AS RETURN
@@ -140,43 +148,57 @@ SELECT CASE
   WHEN @nullable = 1 THEN NULL
   ELSE N''
 END AS value
-FROM joined AS j CROSS JOIN fit AS f;`);
+FROM joined AS j CROSS JOIN fit AS f;`,
+  );
 }
 
 /** The rewrite the scrub calls: every "at" form made plain, then rewrite_plain. */
 export function installRewriteFunction(): Batch {
-  return batch('install-rewrite-function', `
+  return batch(
+    'install-rewrite-function',
+    `
 CREATE OR ALTER FUNCTION tenant_clone.rewrite_emails(@val nvarchar(max), @sandbox nvarchar(253), @maxlen int, @nullable bit)
 RETURNS TABLE
 AS RETURN
-SELECT p.value AS value FROM tenant_clone.rewrite_plain(${plainAt('@val')}, @val, @sandbox, @maxlen, @nullable) AS p;`);
+SELECT p.value AS value FROM tenant_clone.rewrite_plain(${plainAt('@val')}, @val, @sandbox, @maxlen, @nullable) AS p;`,
+  );
 }
 
 /** Type, character length and nullability of dbo.table.column (COL_LENGTH is bytes; this is characters). */
 export function columnInfo(table: string, column: string): Batch {
   checkIdentifier('table name', table);
   checkIdentifier('column name', column);
-  return batch('column-info', `
+  return batch(
+    'column-info',
+    `
 SELECT ty.name AS type_name,
        CASE WHEN c.max_length = -1 THEN NULL WHEN ty.name IN (N'nvarchar', N'nchar') THEN c.max_length / 2 ELSE c.max_length END AS max_chars,
        c.is_nullable AS nullable,
        CASE WHEN OBJECT_ID(QUOTENAME(N'dbo') + N'.' + QUOTENAME(@table), N'U') IS NULL THEN 0 ELSE 1 END AS table_exists
 FROM (SELECT 1 AS one) AS x
 LEFT JOIN sys.columns AS c ON c.object_id = OBJECT_ID(QUOTENAME(N'dbo') + N'.' + QUOTENAME(@table), N'U') AND c.name = @column
-LEFT JOIN sys.types AS ty ON ty.user_type_id = c.user_type_id`, { table: str(table), column: str(column) });
+LEFT JOIN sys.types AS ty ON ty.user_type_id = c.user_type_id`,
+    { table: str(table), column: str(column) },
+  );
 }
 
 /** Upsert of the single checkpoint row, run in the batch's own transaction. */
 export function saveCheckpoint(runId: string, checkpointJson: string): Batch {
   if (typeof runId !== 'string' || !runId || runId.length > 200) throw new Error(`invalid scrub run id ${JSON.stringify(runId)}: 1-200 characters`);
-  return batch('save-checkpoint', `
+  return batch(
+    'save-checkpoint',
+    `
 UPDATE tenant_clone.scrub_checkpoint SET run_id = @run, state_json = @cp, updated_at = SYSUTCDATETIME() WHERE id = 1;
 INSERT INTO tenant_clone.scrub_checkpoint (id, run_id, state_json, updated_at)
-SELECT 1, @run, @cp, SYSUTCDATETIME() WHERE NOT EXISTS (SELECT 1 FROM tenant_clone.scrub_checkpoint WHERE id = 1);`, { run: str(runId), cp: str(checkpointJson) });
+SELECT 1, @run, @cp, SYSUTCDATETIME() WHERE NOT EXISTS (SELECT 1 FROM tenant_clone.scrub_checkpoint WHERE id = 1);`,
+    { run: str(runId), cp: str(checkpointJson) },
+  );
 }
 
 export function loadCheckpoint(runId: string): Batch {
-  return batch('load-checkpoint', `SELECT c.state_json AS state_json FROM tenant_clone.scrub_checkpoint AS c WHERE c.id = 1 AND c.run_id = @run`, { run: str(runId) });
+  return batch('load-checkpoint', `SELECT c.state_json AS state_json FROM tenant_clone.scrub_checkpoint AS c WHERE c.id = 1 AND c.run_id = @run`, {
+    run: str(runId),
+  });
 }
 
 /** A table as the catalog names it, bracket-quoted. */
@@ -194,7 +216,9 @@ export const tableSql = (t: TableRef) => `${bracket(t.schema)}.${bracket(t.name)
  * primary key or, failing one, of its clustered index: the keyset key.
  */
 export function catalogColumns(): Batch {
-  return batch('catalog-columns', `
+  return batch(
+    'catalog-columns',
+    `
 SELECT s.name AS schema_name, t.name AS table_name, c.name AS column_name, c.column_id AS column_id, bt.name AS base_type,
        CASE WHEN c.max_length = -1 THEN NULL WHEN bt.name IN (N'nvarchar', N'nchar') THEN c.max_length / 2 ELSE c.max_length END AS max_chars,
        c.is_nullable AS nullable, c.is_computed AS computed, t.temporal_type AS temporal_type,
@@ -215,24 +239,31 @@ JOIN sys.schemas AS s ON s.schema_id = t.schema_id
 JOIN sys.columns AS c ON c.object_id = t.object_id
 JOIN sys.types AS bt ON bt.user_type_id = c.system_type_id
 WHERE t.is_ms_shipped = 0 AND s.name <> N'tenant_clone'
-ORDER BY s.name, t.name, c.column_id`);
+ORDER BY s.name, t.name, c.column_id`,
+  );
 }
 
 /** Enabled DML triggers of user tables: disabled while their table is scrubbed. */
 export function enabledTriggers(): Batch {
-  return batch('enabled-triggers', `
+  return batch(
+    'enabled-triggers',
+    `
 SELECT s.name AS schema_name, t.name AS table_name, tr.name AS trigger_name
 FROM sys.triggers AS tr
 JOIN sys.tables AS t ON t.object_id = tr.parent_id
 JOIN sys.schemas AS s ON s.schema_id = t.schema_id
-WHERE tr.parent_class = 1 AND tr.is_disabled = 0`);
+WHERE tr.parent_class = 1 AND tr.is_disabled = 0`,
+  );
 }
 
 /** Every column of every user table, for checking the names a profile uses. */
 export function allColumns(): Batch {
-  return batch('all-columns', `
+  return batch(
+    'all-columns',
+    `
 SELECT s.name AS schema_name, t.name AS table_name, c.name AS column_name
-FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id JOIN sys.columns AS c ON c.object_id = t.object_id`);
+FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id JOIN sys.columns AS c ON c.object_id = t.object_id`,
+  );
 }
 
 /** A column the scrub rewrites: its name, and how its values are read and written back. */
@@ -267,9 +298,13 @@ export function tableBatchBound(t: TableRef, key: string, batchSize: number, las
     params.lo = str(lastKey);
     where = ` WHERE ${k} > @lo`;
   }
-  return batch(lastKey === null ? 'scrub-bound-first' : 'scrub-bound-next', `
+  return batch(
+    lastKey === null ? 'scrub-bound-first' : 'scrub-bound-next',
+    `
 SELECT CONVERT(nvarchar(4000), MAX(s.k)) AS hi, COUNT(*) AS n
-FROM (SELECT TOP (@n) ${k} AS k FROM ${tableSql(t)}${where} ORDER BY ${k}) AS s`, params);
+FROM (SELECT TOP (@n) ${k} AS k FROM ${tableSql(t)}${where} ORDER BY ${k}) AS s`,
+    params,
+  );
 }
 
 /** Where a batch of `tableScrub` applies: a key range, the rows whose key is NULL, or the whole table. */
@@ -295,7 +330,9 @@ export function tableScrub(t: TableRef, columns: ScrubColumn[], sandbox: string,
     applies.push(`CROSS APPLY tenant_clone.rewrite_emails(CAST(${col} AS nvarchar(max)), @sandbox, @maxlen${i}, @nullable${i}) AS r${i}`);
     const value = c.baseType === 'xml' ? `COALESCE(TRY_CAST(r${i}.value AS xml), ${col})` : `r${i}.value`;
     sets.push(`${bracket(c.name)} = ${value}`);
-    changed.push(`(${col} IS NOT NULL AND (r${i}.value IS NULL OR CAST(r${i}.value AS varbinary(max)) <> CAST(CAST(${col} AS nvarchar(max)) AS varbinary(max))))`);
+    changed.push(
+      `(${col} IS NOT NULL AND (r${i}.value IS NULL OR CAST(r${i}.value AS varbinary(max)) <> CAST(CAST(${col} AS nvarchar(max)) AS varbinary(max))))`,
+    );
   });
   let where = '1 = 1';
   if (range.kind === 'range') {
@@ -310,12 +347,16 @@ export function tableScrub(t: TableRef, columns: ScrubColumn[], sandbox: string,
   }
   const off = triggers.map((tr) => `DISABLE TRIGGER ${bracket(tr)} ON ${tableSql(t)};\n`).join('');
   const on = triggers.map((tr) => `\nENABLE TRIGGER ${bracket(tr)} ON ${tableSql(t)};`).join('');
-  return batch(`scrub-table-${range.kind}${range.kind === 'range' && range.lo === null ? '-first' : ''}${triggers.length ? '-triggers' : ''}`, `
+  return batch(
+    `scrub-table-${range.kind}${range.kind === 'range' && range.lo === null ? '-first' : ''}${triggers.length ? '-triggers' : ''}`,
+    `
 ${off}UPDATE t SET ${sets.join(', ')}
 FROM ${tableSql(t)} AS t
 ${applies.join('\n')}
 WHERE ${where}
-  AND (${changed.join(' OR ')});${on}`, params);
+  AND (${changed.join(' OR ')});${on}`,
+    params,
+  );
 }
 
 /**
@@ -345,21 +386,29 @@ const castText = (column: string) => `CAST(t.${bracket(column)} AS nvarchar(max)
 
 export function verifyColumn(t: TableRef, column: string, sandbox: string): Batch {
   const v = castText(column);
-  return batch('verify-column', `
+  return batch(
+    'verify-column',
+    `
 SELECT COUNT_BIG(*) AS n,
        (SELECT TOP (1) x.value FROM ${tableSql(t)} AS t CROSS APPLY (${foreignTokens(v)}) AS x WHERE ${anyAt(v)}) AS example
 FROM ${tableSql(t)} AS t
-WHERE ${anyAt(v)} AND EXISTS (${foreignTokens(v)})`, tokenParams(sandbox));
+WHERE ${anyAt(v)} AND EXISTS (${foreignTokens(v)})`,
+    tokenParams(sandbox),
+  );
 }
 
 /** Values holding an address (with a local part) at exactly @domain. */
 export function countAtDomain(t: TableRef, column: string, domain: string): Batch {
   const v = castText(column);
-  return batch('count-at-domain', `
+  return batch(
+    'count-at-domain',
+    `
 SELECT COUNT_BIG(*) AS n FROM ${tableSql(t)} AS t
 WHERE ${anyAt(v)} AND EXISTS (
   SELECT 1 FROM STRING_SPLIT(TRANSLATE(${plainAt(v)}, @seps, @spaces), N' ') AS s
-  WHERE CHARINDEX(N'@', s.value) > 1 AND LOWER(RIGHT(s.value, CHARINDEX(N'@', REVERSE(s.value)) - 1)) COLLATE Latin1_General_BIN2 = @sandbox)`, tokenParams(domain));
+  WHERE CHARINDEX(N'@', s.value) > 1 AND LOWER(RIGHT(s.value, CHARINDEX(N'@', REVERSE(s.value)) - 1)) COLLATE Latin1_General_BIN2 = @sandbox)`,
+    tokenParams(domain),
+  );
 }
 
 /** Evaluate the rewrite on one value (tests and diagnostics). */
