@@ -23,6 +23,16 @@ export default tseslint.config(
     },
   },
   {
+    // Product code (the stack and benchmarks included) never leans on test support.
+    files: ['activities/**/*.ts', 'client/**/*.ts', 'worker/**/*.ts', 'stack/**/*.ts', 'emulator/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**', '../test', '../../test'], message: 'product code does not import test support' }] },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       // Types compile away, so a workflow may name an activity's result type; it may not import code.
@@ -31,6 +41,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*'], message: 'workflow code runs in the deterministic sandbox: no Node modules' },
+            { group: ['**/test/**', '../test'], message: 'product code does not import test support' },
             {
               group: ['../activities', '../activities/*', '../activities/**', '../../activities', '../../activities/**'],
               message: 'workflows call activities through proxyActivities, never import them',

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { BlobServiceClient, ContainerSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters } from '@azure/storage-blob';
 import { AzureBlobArchives } from '../activities/archive/azure-blob';
 import type { ArchiveLocation } from '../activities/archive/port';
-import { startAzurite } from '../test/support/azurite';
+import { startAzurite } from '../stack/services/ephemeral-azurite';
 
 const BLOBS = Number(process.env.BENCH_ARCHIVE_BLOBS ?? 2_000);
 const CONCURRENCY = 8;

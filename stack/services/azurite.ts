@@ -4,7 +4,7 @@
  * It carries the same two accounts as the tests' Azurite, so cross-account copies are real.
  */
 import { mkdirSync } from 'node:fs';
-import { AZURITE_ACCOUNT, AZURITE_KEY, AZURITE_SECOND_ACCOUNT, AZURITE_SECOND_KEY } from '../../test/support/azurite';
+import { AZURITE_ACCOUNT, AZURITE_KEY, AZURITE_SECOND_ACCOUNT, AZURITE_SECOND_KEY, azuriteConnectionString } from './azurite-accounts';
 import { startChild, waitForPort, type Child } from './process';
 
 export interface StackAzurite {
@@ -15,10 +15,6 @@ export interface StackAzurite {
   /** Connection string of the second account (the `soarc` archive system). */
   secondConnectionString: string;
   stop(): Promise<void>;
-}
-
-export function azuriteConnectionString(port: number, account: string, key: string): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};BlobEndpoint=http://127.0.0.1:${port}/${account};`;
 }
 
 export async function startStackAzurite(opts: { port: number; dataDir: string; logDir: string }): Promise<StackAzurite> {

@@ -5,7 +5,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { AzureBlobArchives } from '../../activities/archive/azure-blob';
 import type { ArchiveLocation, CopyCheckpoint } from '../../activities/archive/port';
 import { seedArchives } from '../../stack/seed/archives';
-import { startAzurite, type AzuriteHandle } from '../support/azurite';
+import { startAzurite, type AzuriteHandle } from '../../stack/services/ephemeral-azurite';
 
 let azurite: AzuriteHandle;
 let archives: AzureBlobArchives;

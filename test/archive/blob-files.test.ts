@@ -11,7 +11,7 @@ import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { AzureBlobArchives } from '../../activities/archive/azure-blob';
 import type { ArchiveLocation } from '../../activities/archive/port';
-import { startAzurite, type AzuriteHandle } from '../support/azurite';
+import { startAzurite, type AzuriteHandle } from '../../stack/services/ephemeral-azurite';
 
 const BLOCK = 1024 * 1024;
 const backups = (tenant: string, system: 'azure' | 'soarc' = 'azure'): ArchiveLocation => ({ system, tenant, kind: 'backups' });

@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AzureBlobArchives } from '../../activities/archive/azure-blob';
 import { seedArchives } from '../../stack/seed/archives';
-import { startAzurite, type AzuriteHandle } from '../support/azurite';
+import { startAzurite, type AzuriteHandle } from '../../stack/services/ephemeral-azurite';
 
 describe('seedArchives on Azurite', () => {
   let azurite: AzuriteHandle;

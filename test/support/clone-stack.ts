@@ -17,7 +17,7 @@ import type { EmulatorAdmin } from '../../emulator/admin-client';
 import { seedDemoWorld } from '../../stack/seed/demo-world';
 import { startWorker, type RunningWorker } from '../../worker/build';
 import { loadConfig, type Config } from '../../worker/config';
-import { startAzurite, type AzuriteHandle } from './azurite';
+import { startAzurite, type AzuriteHandle } from '../../stack/services/ephemeral-azurite';
 import { startTestEmulator, type TestEmulator } from './emulator';
 import { adminUrl } from './postgres';
 import { startSmtpCapture, type SmtpCapture } from './smtp';

@@ -1,14 +1,9 @@
+/** An Azurite blob service on a free port, in memory, gone after close(): for tests and benchmarks. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-/** Azurite's published development account (documented by Microsoft; not a secret). */
-export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-/** A second account on the same instance, so cross-account copies (azure -> soarc) are real. */
-export const AZURITE_SECOND_ACCOUNT = 'soarcdevstore';
-export const AZURITE_SECOND_KEY = Buffer.from('tenant-clone local soarc development account key!').toString('base64');
+import { AZURITE_ACCOUNT, AZURITE_KEY, AZURITE_SECOND_ACCOUNT, AZURITE_SECOND_KEY, azuriteConnectionString } from './azurite-accounts';
 
 export interface AzuriteHandle {
   /** Connection string of the well-known dev account. */
@@ -19,10 +14,6 @@ export interface AzuriteHandle {
   blobUrl: string;
   port: number;
   close(): Promise<void>;
-}
-
-function connectionString(port: number, account: string, key: string): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};` + `BlobEndpoint=http://127.0.0.1:${port}/${account};`;
 }
 
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -96,8 +87,8 @@ export async function startAzurite(): Promise<AzuriteHandle> {
   await waitUntilAnswering(blobUrl);
 
   return {
-    connectionString: connectionString(port, AZURITE_ACCOUNT, AZURITE_KEY),
-    secondConnectionString: connectionString(port, AZURITE_SECOND_ACCOUNT, AZURITE_SECOND_KEY),
+    connectionString: azuriteConnectionString(port, AZURITE_ACCOUNT, AZURITE_KEY),
+    secondConnectionString: azuriteConnectionString(port, AZURITE_SECOND_ACCOUNT, AZURITE_SECOND_KEY),
     blobUrl,
     port,
     close: async () => {
