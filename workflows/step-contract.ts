@@ -6,6 +6,9 @@
 import type { CloneOutcome, StepStatus } from './messages';
 import type { CloneRequest, TargetKind } from './request';
 
+/** The database engines a tenant can live on (a clone never crosses them). */
+export type DatabaseEngine = 'postgres' | 'mssql';
+
 /**
  * A backup in the backup archive: a reference only. The dump itself never passes through
  * workflow history; restores find it through the catalogue entry named here.
@@ -14,7 +17,7 @@ export interface BackupRef {
   id: string;
   tenant: string;
   takenAt: string;
-  engine: 'postgres' | 'mssql';
+  engine: DatabaseEngine;
   format: string;
   sizeBytes: number;
   /** Archive location: container `<tenant>-backups`, blob `dumps/<id>.dump`, entry `catalogue/<id>.json`. */
@@ -26,7 +29,7 @@ export interface BackupRef {
 export interface CloneFacts {
   targetKind: TargetKind;
   /** The database engine of both tenants (a clone never crosses engines). */
-  engine: 'postgres' | 'mssql';
+  engine: DatabaseEngine;
   sourceDatabase: string;
   targetDatabase: string;
   /** The old target database's name while it is set aside. */

@@ -8,6 +8,7 @@
  * come from the engine's configuration, never from callers, so nothing secret enters
  * workflow history.
  */
+import type { DatabaseEngine } from '../../workflows/step-contract';
 import type { SanitizationProfile } from './profile';
 
 /** Progress of a long operation, reported as often as is cheap; the caller heartbeats it. */
@@ -147,7 +148,7 @@ export interface TableChecksum {
 }
 
 export interface TenantDatabase {
-  readonly engine: 'postgres' | 'mssql';
+  readonly engine: DatabaseEngine;
 
   exists(db: string): Promise<boolean>;
   /** Approximate size in bytes. */

@@ -1,4 +1,5 @@
 /** The identity directory ("SuperID") over the platform REST contract (openapi.yaml). */
+import type { DatabaseEngine } from '../../workflows/step-contract';
 import { z } from 'zod';
 import { JsonHttpClient, PlatformHttpError, segment, type HttpClientOptions } from './http-client';
 import type { Directory, DirectoryState, DirectoryUserRecord, Tenant } from './port';
@@ -22,7 +23,7 @@ export class HttpDirectory implements Directory {
     await this.http.put(tenantPath(target, 'customer-info'), { source });
   }
 
-  async registerDatabase(target: string, database: { engine: 'postgres' | 'mssql'; name: string }): Promise<void> {
+  async registerDatabase(target: string, database: { engine: DatabaseEngine; name: string }): Promise<void> {
     await this.http.put(tenantPath(target, 'database'), { engine: database.engine, name: database.name });
   }
 

@@ -3,6 +3,7 @@
  * this folder implement them against the REST contract in `openapi.yaml`; the platform
  * emulator (`emulator/`) serves that contract for local runs and tests.
  */
+import type { DatabaseEngine } from '../../workflows/step-contract';
 
 export type TenantKind = 'production' | 'sandbox' | 'test';
 export type DirectoryState = 'Normal' | 'InMigration';
@@ -21,7 +22,7 @@ export interface Tenant {
   serial: string;
   license: string;
   /** Database engine and logical database name. */
-  database: { engine: 'postgres' | 'mssql'; name: string };
+  database: { engine: DatabaseEngine; name: string };
   /** Base URL users reach the tenant at. */
   baseUrl: string;
   state: DirectoryState;
@@ -42,7 +43,7 @@ export interface Directory {
   getTenant(id: string): Promise<Tenant | null>;
   /** Copy the source's customer record (company, license fields) onto the target. */
   copyCustomerInfo(target: string, source: string): Promise<void>;
-  registerDatabase(target: string, database: { engine: 'postgres' | 'mssql'; name: string }): Promise<void>;
+  registerDatabase(target: string, database: { engine: DatabaseEngine; name: string }): Promise<void>;
   setTestEnvironmentOf(target: string, source: string | null): Promise<void>;
   setState(target: string, state: DirectoryState): Promise<void>;
   replaceUsers(target: string, users: DirectoryUserRecord[]): Promise<void>;
