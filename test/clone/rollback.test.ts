@@ -85,7 +85,8 @@ describe('rollback', { timeout: 15 * 60_000 }, () => {
   });
 
   test('cancel during scrub-emails (Temporal cancellation): rolled back the same way', async () => {
-    await stack.reseed({ persons: 20_000, taskDurationMs: 100 });
+    // Enough rows that the scrub is still running when the cancel reaches it (on its next heartbeat).
+    await stack.reseed({ persons: 60_000, taskDurationMs: 100 });
     const before = await targetState(stack);
     await stack.client.start({ source: DEMO.source, target: DEMO.target });
     await waitForStep(stack, 'scrub-emails');
