@@ -37,7 +37,7 @@ export class SentMarks {
   }
 
   /** The id every attempt of this run's step gives the send to `key`. */
-  idFor(key: string): string {
+  private idFor(key: string): string {
     const digest = createHash('sha256').update(`${this.run.workflowId}/${this.run.runId}/${this.stepId}/${key}`).digest('hex').slice(0, 24);
     return `${this.stepId}.${digest}@tenant-clone`;
   }

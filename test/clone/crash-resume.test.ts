@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { DEFAULT_PROFILE_PATH } from '../../activities/database/profile';
 import { DEMO } from '../../stack/seed/demo-world';
 import { startCloneStack, type CloneStack } from '../support/clone-stack';
+import { scheduledFor } from '../support/history';
 import { killed } from '../support/kill';
 import { waitForStep } from '../support/progress';
 
@@ -35,14 +36,7 @@ async function waitForPercent(stack: CloneStack, stepId: string, percent: number
 async function attemptsOf(stack: CloneStack, stepId: string): Promise<number> {
   const history = await stack.client.handle(DEMO.target).fetchHistory();
   const events = history.events ?? [];
-  const scheduled = events.filter(
-    (e) =>
-      e.activityTaskScheduledEventAttributes?.activityType?.name &&
-      e.userMetadata?.summary &&
-      Buffer.from(e.userMetadata.summary.data ?? [])
-        .toString()
-        .includes(`${stepId}:`),
-  );
+  const scheduled = scheduledFor(events, stepId);
   const ids = new Set(scheduled.map((e) => Number(e.eventId)));
   const started = events.filter((e) => e.activityTaskStartedEventAttributes && ids.has(Number(e.activityTaskStartedEventAttributes.scheduledEventId)));
   return Math.max(0, ...started.map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0));

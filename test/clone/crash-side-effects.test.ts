@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { DEMO } from '../../stack/seed/demo-world';
 import { startCloneStack, type CloneStack } from '../support/clone-stack';
+import { scheduledFor } from '../support/history';
 import { killed } from '../support/kill';
 import type { CapturedMail } from '../support/smtp';
 
@@ -47,14 +48,7 @@ describe('crashes around side effects', { timeout: 15 * 60_000 }, () => {
   /** When the step's activity finally completed, from the clone's history. */
   const completedAt = async (stepId: string): Promise<number> => {
     const events = (await stack.client.handle(DEMO.target).fetchHistory()).events ?? [];
-    const scheduled = events.find(
-      (e) =>
-        e.activityTaskScheduledEventAttributes &&
-        e.userMetadata?.summary &&
-        Buffer.from(e.userMetadata.summary.data ?? [])
-          .toString()
-          .includes(`${stepId}:`),
-    );
+    const [scheduled] = scheduledFor(events, stepId);
     assert.ok(scheduled, `${stepId} was scheduled`);
     const done = events.find((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
     assert.ok(done?.eventTime, `${stepId} completed`);

@@ -116,9 +116,8 @@ describe('random worker kills', { timeout: 30 * 60_000 }, () => {
     // (so all KILLS happen, spread over as many clones as it takes), each checked in turn.
     let pending = [...moments];
     while (pending.length) {
-      const passed = (await stepNow()).step;
-      const next = pending.filter((m) => m.step >= Math.max(0, ran.indexOf(passed))).sort((a, b) => a.step - b.step)[0];
       let now = await stepNow();
+      const next = pending.filter((m) => m.step >= Math.max(0, ran.indexOf(now.step))).sort((a, b) => a.step - b.step)[0];
       if (!next || !now.running) {
         await assertLikeReference(log.length, reference);
         await startClone();
