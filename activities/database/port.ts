@@ -1,7 +1,9 @@
 /**
  * The tenant database port: every database operation a clone plan needs, independent of the
  * engine. The PostgreSQL and SQL Server / Azure SQL engines implement it and share one
- * contract suite.
+ * contract suite. It is split by caller into small role interfaces (DatabaseServer,
+ * DatabaseTransfer, DatabaseSanitizer, TenantRecords); TenantDatabase joins them. The tests'
+ * DatabaseInspection is kept out of it.
  *
  * Database names are logical names chosen by the directory (e.g. `tenant_acme`); the engine
  * validates and quotes them. Secrets (the server's admin password, the tenant login's password)
@@ -147,7 +149,12 @@ export interface TableChecksum {
   md5: string;
 }
 
-export interface TenantDatabase {
+/**
+ * Server administration: whether a database exists and how big it is, creating, renaming and
+ * dropping it, and the tenant's login and query role. Called by the database steps (create,
+ * set-aside, swap, logins) and by rollback.
+ */
+export interface DatabaseServer {
   readonly engine: DatabaseEngine;
 
   exists(db: string): Promise<boolean>;
@@ -165,6 +172,11 @@ export interface TenantDatabase {
   /** Grant the read-only query role on `db` to `role` (created if missing). Idempotent. */
   grantQueryRole(db: string, role: string): Promise<void>;
 
+  close(): Promise<void>;
+}
+
+/** Bulk transfer of a whole database. Called by the copy, restore and backup steps. */
+export interface DatabaseTransfer {
   /**
    * Bulk copy `source` into the existing empty `target` without disconnecting `source`'s users
    * (a consistent snapshot of a live database). Re-running replaces a partial earlier copy.
@@ -191,11 +203,19 @@ export interface TenantDatabase {
    * so, before `target` is touched.
    */
   restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number; detail: string }>;
+}
 
+/**
+ * Sanitization of a copy and the checks around it. Called by the sanitization steps (prepare,
+ * disable tasks, system users, scrub, verify), by check-request and by `profile check`.
+ */
+export interface DatabaseSanitizer {
   /** Rewrite the tenant's identity and apply the profile's clear/delete/close/rewrite rules. */
   prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>>;
   /** Disable scheduled tasks and withhold batch jobs per profile. Returns rows changed per table. */
   disableScheduledTasks(db: string, profile: SanitizationProfile): Promise<Record<string, number>>;
+  /** Count of enabled scheduled tasks (a safety check before running mode). */
+  countEnabledScheduledTasks(db: string, profile: SanitizationProfile): Promise<number>;
   /** Ensure the system users the profile lists exist and are enabled. */
   fixSystemUsers(db: string, profile: SanitizationProfile): Promise<string[]>;
   /**
@@ -214,7 +234,13 @@ export interface TenantDatabase {
   addressColumns(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<AddressColumn[]>;
   /** Tables and columns the profile names that `db` does not have, e.g. `column "persons.nickname"`. */
   missingProfileNames(db: string, profile: SanitizationProfile): Promise<string[]>;
+}
 
+/**
+ * The tenant's records inside its database: mailboxes, company info, users and their plans,
+ * app authorizations. Called by the tenant-identity, mail and user steps.
+ */
+export interface TenantRecords {
   /** Replace the tenant's mailboxes with the single test mailbox (credentials not copied). */
   replaceMailboxes(db: string, testMailbox: string): Promise<void>;
   /** Set serial number, license and owner company to the test tenant's. */
@@ -228,11 +254,13 @@ export interface TenantDatabase {
   readAppAuthorizations(db: string): Promise<AppAuthorization[]>;
   /** Insert the authorizations (idempotent) and create their system users. */
   restoreAppAuthorizations(db: string, auths: AppAuthorization[]): Promise<void>;
+}
 
-  /** Count of enabled scheduled tasks (a safety check before running mode). */
-  countEnabledScheduledTasks(db: string, profile: SanitizationProfile): Promise<number>;
+/** Every database operation a clone plan needs: what the worker's steps get. */
+export interface TenantDatabase extends DatabaseServer, DatabaseTransfer, DatabaseSanitizer, TenantRecords {}
+
+/** Reading a database's content back, for tests only; not part of TenantDatabase. */
+export interface DatabaseInspection {
   /** Per-table row count and content checksum, for tests and rollback checks. */
   checksum(db: string): Promise<TableChecksum[]>;
-
-  close(): Promise<void>;
 }

@@ -8,13 +8,13 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ScrubCheckpoint, TableChecksum, TenantDatabase } from '../../activities/database/port';
+import type { DatabaseInspection, ScrubCheckpoint, TableChecksum, TenantDatabase } from '../../activities/database/port';
 import { loadProfile, type SanitizationProfile } from '../../activities/database/profile';
 import { seedTenantDatabase, type SeedOptions } from '../../stack/seed/tenant-data';
 import { queryDb, uniqueDbName } from '../support/postgres';
 
 export interface EngineUnderTest {
-  engine: TenantDatabase;
+  engine: TenantDatabase & DatabaseInspection;
   adminUrl: string;
   cleanup: () => Promise<void>;
   /** Seeds a demo tenant database; defaults to the PostgreSQL seed. */
@@ -54,7 +54,7 @@ function byTable(sums: TableChecksum[]): Record<string, string> {
 export function engineContract(name: string, make: () => Promise<EngineUnderTest>): void {
   describe(`TenantDatabase contract: ${name}`, () => {
     let t: EngineUnderTest;
-    let engine: TenantDatabase;
+    let engine: TenantDatabase & DatabaseInspection;
     let profile: SanitizationProfile;
     let backupDir: string;
     const created: string[] = [];

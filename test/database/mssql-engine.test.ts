@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sql from 'mssql';
 import { MssqlTenantDatabase } from '../../activities/database/mssql/engine';
-import { seedMssqlTenantDatabase } from '../../activities/database/mssql/demo-seed';
+import { seedMssqlTenantDatabase } from '../../stack/seed/mssql/demo-seed';
 import { parseAdminUrl } from '../../activities/database/mssql/connections';
 import { uniqueDbName } from '../support/postgres';
 import { engineContract, type HeldSession } from './engine-contract';

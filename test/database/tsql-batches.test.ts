@@ -21,7 +21,7 @@ import * as tsan from '../../activities/database/mssql/tsql/sanitize';
 import * as tu from '../../activities/database/mssql/tsql/users';
 import { parseAdminUrl } from '../../activities/database/mssql/connections';
 import { MssqlTenantDatabase } from '../../activities/database/mssql/engine';
-import { appBatch, seedBatches } from '../../activities/database/mssql/demo-seed';
+import { appBatch, seedBatches } from '../../stack/seed/mssql/demo-seed';
 import { stripeUrls } from '../../activities/database/mssql/copy';
 import { readFileSync } from 'node:fs';
 import { SQLFLUFF_VERSION_OF_RECORD, sqlfluffVersion, unparsableTsql } from '../support/sqlfluff';
@@ -275,7 +275,7 @@ describe('T-SQL batches of the SQL Server engine', () => {
   test('sqlfluff (tsql) parses every batch and the demo schema but the listed ones: control flow, and no reserved word as a bare name', async () => {
     const version = await sqlfluffVersion();
     // The demo tenant's schema and seed batches too: the SQL Server tests run them first.
-    const files: Record<string, string> = { 'demo-schema': readFileSync('activities/database/mssql/demo-schema.sql', 'utf8') };
+    const files: Record<string, string> = { 'demo-schema': readFileSync('stack/seed/mssql/demo-schema.sql', 'utf8') };
     const seeds = [
       ...seedBatches(
         { tenantId: 'acme', companyName: 'Acme AS', baseUrl: 'https://acme.example-crm.com', persons: 50 },

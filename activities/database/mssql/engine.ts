@@ -9,6 +9,7 @@ import type {
   AppAuthorization,
   CompanyInfo,
   CopyOptions,
+  DatabaseInspection,
   DirectoryUser,
   BackupOptions,
   RestoreOptions,
@@ -41,7 +42,7 @@ export interface MssqlTenantDatabaseOptions {
   dataDir?: string;
 }
 
-export class MssqlTenantDatabase implements TenantDatabase {
+export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
   readonly engine = 'mssql' as const;
   private readonly conns: Connections;
   private readonly loginPassword: string;

@@ -9,6 +9,7 @@ import type {
   AddressColumn,
   CompanyInfo,
   CopyOptions,
+  DatabaseInspection,
   DirectoryUser,
   ProgressFn,
   ScrubCheckpoint,
@@ -42,7 +43,7 @@ export interface PostgresTenantDatabaseOptions {
   lockWaitTimeoutMs?: number;
 }
 
-export class PostgresTenantDatabase implements TenantDatabase {
+export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspection {
   readonly engine = 'postgres' as const;
   private readonly conns: Connections;
   private readonly tools: CopyTools;

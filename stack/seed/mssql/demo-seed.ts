@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sql from 'mssql';
-import { Connections, parseAdminUrl, run } from './connections';
-import { batch, int, str, type Batch } from './tsql/batch';
-import * as ta from './tsql/admin';
-import { checkIdentifier } from './tsql/identifiers';
+import { Connections, parseAdminUrl, run } from '../../../activities/database/mssql/connections';
+import { batch, int, str, type Batch } from '../../../activities/database/mssql/tsql/batch';
+import * as ta from '../../../activities/database/mssql/tsql/admin';
+import { checkIdentifier } from '../../../activities/database/mssql/tsql/identifiers';
 
 export interface MssqlSeedOptions {
   tenantId: string;
