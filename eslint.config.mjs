@@ -33,6 +33,24 @@ export default tseslint.config(
     },
   },
   {
+    // Adapters, one folder per outside system, know nothing of Temporal or of the steps that use
+    // them: every step activity lives in activities/steps/.
+    files: ['activities/*/**/*.ts'],
+    ignores: ['activities/steps/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/test/**', '../test', '../../test'], message: 'product code does not import test support' },
+            { group: ['@temporalio/*'], message: 'adapters know nothing of Temporal: a step activity goes in activities/steps/' },
+            { group: ['../steps', '../steps/*', '../../steps/*'], message: 'adapters do not depend on the steps that use them' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       // Types compile away, so a workflow may name an activity's result type; it may not import code.

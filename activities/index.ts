@@ -4,22 +4,22 @@
  */
 import type { BackupActivities } from '../workflows/backup-tenant';
 import type { ProfileCheckActivities } from '../workflows/profile-check';
-import type { ActivityName } from '../workflows/plans';
+import type { ActivityName } from '../workflows/activity-contracts';
 import type { StepActivity } from '../workflows/step-contract';
-import { archiveActivities } from './archive/activities';
 import type { Archives } from './archive/port';
-import { databaseActivities } from './database/activities';
-import { platformActivities } from './platform/activities';
+import { archiveActivities } from './steps/archives';
 import { backupActivities } from './steps/backup';
-import { checkRequestActivity } from './steps/check-request';
+import { checkRequestActivities } from './steps/check-request';
+import { databaseActivities } from './steps/database';
 import type { CrossSystemDeps } from './steps/deps';
-import { enterRunningModeActivity } from './steps/enter-running-mode';
+import { enterRunningModeActivities } from './steps/enter-running-mode';
+import { fenced, releaseLeaseActivities } from './steps/lease';
 import { mailAndAppActivities } from './steps/mail-and-apps';
+import { platformActivities } from './steps/platform';
 import { profileCheckActivities } from './steps/profile-check';
 import { rollbackActivities } from './steps/rollback';
+import { keptAlive } from './steps/support';
 import { tenantIdentityActivities } from './steps/tenant-identity';
-import { keptAlive } from './step-support';
-import { fenced, releaseLeaseActivity } from './steps/lease';
 
 export interface ActivityDeps extends CrossSystemDeps {
   archives: Archives;
@@ -29,19 +29,19 @@ export interface ActivityDeps extends CrossSystemDeps {
   archiveConcurrency: number;
 }
 
-export function createActivities(deps: ActivityDeps): Record<ActivityName | 'releaseLease', StepActivity> & BackupActivities & ProfileCheckActivities {
+export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> & BackupActivities & ProfileCheckActivities {
   const activities = keptAlive({
     ...backupActivities(deps),
     ...profileCheckActivities(deps),
-    checkRequest: checkRequestActivity(deps),
-    enterRunningMode: enterRunningModeActivity(deps),
+    ...checkRequestActivities(deps),
+    ...enterRunningModeActivities(deps),
     ...databaseActivities(deps),
     ...platformActivities(deps),
     ...archiveActivities({ archives: deps.archives, concurrency: deps.archiveConcurrency }),
     ...tenantIdentityActivities(deps),
     ...mailAndAppActivities(deps),
     ...rollbackActivities(deps),
-    releaseLease: releaseLeaseActivity(deps.directory),
+    ...releaseLeaseActivities(deps.directory),
   });
   // check-request takes the lease, releaseLease gives it back, and the requester is told however
   // the clone ended; every other step changes the target only while the lease is its own.

@@ -209,7 +209,8 @@ export class TenantCloneClient {
         return;
       }
       const progress = await handle.query(progressQuery).catch(() => null);
-      const check = progress?.steps.find((st) => st.id === 'check-request');
+      // Every plan's first step is the request check (workflows/plan-check.ts).
+      const check = progress?.steps[0];
       if (check?.status === 'done') return;
       // Refused (or cancelled meanwhile): the clone is ending; its result says why.
       if (check?.status === 'failed') {

@@ -3,7 +3,11 @@
  * heartbeat class. Step ids are stable: they appear in the Web UI, in `status --json` and in
  * tests, so renaming one breaks running clones and users' scripts.
  */
+import type { ActivityName, CompensationName } from './activity-contracts';
+import { checkPlan } from './plan-check';
 import type { CloneRequest, PlanId } from './request';
+
+export type { ActivityName, CompensationName } from './activity-contracts';
 
 /** How long a step may take and how it is retried; see `activityOptionsFor` in the workflow. */
 export type StepClass =
@@ -14,50 +18,25 @@ export type StepClass =
   /** Moves data: heartbeats with progress and resumes from its checkpoint. */
   | 'long';
 
-export type ActivityName =
-  | 'checkRequest'
-  | 'backupSource'
-  | 'restoreBackup'
-  | 'copyCustomerInfo'
-  | 'enterMaintenance'
-  | 'waitCustomerTasks'
-  | 'connectClusters'
-  | 'removeMailRoutes'
-  | 'setAsideDatabase'
-  | 'createDatabase'
-  | 'createSqlLogin'
-  | 'copyDatabase'
-  | 'prepareDatabase'
-  | 'disableScheduledTasks'
-  | 'fixSystemUsers'
-  | 'scrubEmails'
-  | 'registerDirectory'
-  | 'replaceTestEnvironment'
-  | 'cloneTemplates'
-  | 'provisionMail'
-  | 'setQueryPermissions'
-  | 'recycle'
-  | 'changeSerial'
-  | 'setDirectoryInMigration'
-  | 'assignUserPlans'
-  | 'syncDirectoryUsers'
-  | 'setDirectoryNormal'
-  | 'createPartnerSystemUsers'
-  | 'updateCompanyInfo'
-  | 'cloneDocumentsAzure'
-  | 'cloneDocumentsSoarc'
-  | 'cloneAttachmentsAzure'
-  | 'cloneAttachmentsSoarc'
-  | 'notifyApps'
-  | 'enterRunningMode'
-  | 'waitHostingOperations'
-  | 'dropSetAsideDatabase'
-  | 'notifyRequester'
-  | CompensationName;
-
-/** Activities that put back part of the target as it was before the clone (rollback). */
-export type CompensationName =
-  'closeTarget' | 'restoreOldDatabase' | 'restoreHostingMode' | 'restoreClusters' | 'restoreMailRoutes' | 'restoreMailboxes' | 'restoreDirectory';
+/**
+ * The parts a step plays in the safety invariants (SPEC §4) and the saga. The workflow finds
+ * steps by role, never by id, so a plan may rename or move them and stay guarded.
+ */
+export type StepRole =
+  /** The gate: refuses before anything is touched, and reads the before-state. First in every plan. */
+  | 'checks-request'
+  /** Takes the target offline for the clone. */
+  | 'takes-target-offline'
+  /** Moves the old target database out of the way; it is kept for rollback. */
+  | 'sets-aside-database'
+  /** Rewrites every address, and checks none is left. */
+  | 'scrubs-addresses'
+  /** Disables scheduled tasks and withholds batch jobs. */
+  | 'disables-tasks'
+  /** Opens the target to its users: only after the scrub and the task disabling are done. */
+  | 'opens-target'
+  /** Drops the set-aside database: where `--retain-old-database` waits. */
+  | 'drops-set-aside-database';
 
 /** Why a step may be left out for a given request. */
 export type StepCondition = 'documents' | 'attachments' | 'scheduled-tasks' | 'running-mode';
@@ -71,8 +50,8 @@ export interface PlanStep {
   /** Optional document copies: skipped by request or by the `skipOptionalDocuments` signal. */
   optionalDocuments?: boolean;
   condition?: StepCondition;
-  /** Opens the target to its users: guarded by the safety invariants (SPEC §4). */
-  opensTarget?: boolean;
+  /** What the workflow and the plan check rely on this step for; see StepRole. */
+  role?: StepRole;
   /**
    * The compensation that undoes this step's effect on a cancel or failure. Several steps
    * share one (every database step is undone by putting the old database back); steps whose
@@ -83,6 +62,11 @@ export interface PlanStep {
 
 export interface Plan {
   id: PlanId;
+  /**
+   * Which version of the plan: a clone keeps the version it started with to its end (see
+   * plan-versions.ts), so a changed plan never changes the steps of a running clone.
+   */
+  version: number;
   steps: PlanStep[];
   /** Runs after the plan whatever its outcome (requester notice). */
   finally: PlanStep;
@@ -96,6 +80,12 @@ const s = (id: string, activity: ActivityName, title: string, cls: StepClass = '
   ...extra,
 });
 
+/** A plan, checked as it is defined: a plan that breaks an invariant or a data dependency never loads. */
+export function definePlan(plan: Plan): Plan {
+  checkPlan(plan);
+  return plan;
+}
+
 const DB: Partial<PlanStep> = { undo: 'restoreOldDatabase' };
 const DIRECTORY: Partial<PlanStep> = { undo: 'restoreDirectory' };
 
@@ -103,17 +93,23 @@ const DIRECTORY: Partial<PlanStep> = { undo: 'restoreDirectory' };
  * Every step, defined once: a plan is an ordered pick from here, so a step shared by several
  * plans is the same step (same activity, class, undo) in all of them.
  */
-const STEP = {
+export const STEP = {
   // `wait`: it heartbeats while it reads the whole source for addresses at the sandbox domain.
-  checkRequest: s('check-request', 'checkRequest', 'Check the request against the directory (nothing is touched before this passes)', 'wait'),
+  checkRequest: s('check-request', 'checkRequest', 'Check the request against the directory (nothing is touched before this passes)', 'wait', {
+    role: 'checks-request',
+  }),
   backupSource: s('backup-source', 'backupSource', "Wait for saga 'Backup Source Customer' to complete", 'long'),
   enterMaintenance: s('enter-maintenance', 'enterMaintenance', 'Wait for customer tasks to complete and enter offline maintenance mode', 'wait', {
+    role: 'takes-target-offline',
     undo: 'restoreHostingMode',
   }),
   waitCustomerTasks: s('wait-customer-tasks', 'waitCustomerTasks', 'Wait for customer task to complete', 'wait'),
   connectClusters: s('connect-clusters', 'connectClusters', 'Connecting customer to old clusters', 'wait', { undo: 'restoreClusters' }),
   removeMailRoutes: s('remove-mail-routes', 'removeMailRoutes', 'Remove mail routes', 'quick', { undo: 'restoreMailRoutes' }),
-  setAsideDatabase: s('set-aside-database', 'setAsideDatabase', 'Drop database (set aside for rollback; dropped only after success)', 'quick', DB),
+  setAsideDatabase: s('set-aside-database', 'setAsideDatabase', 'Drop database (set aside for rollback; dropped only after success)', 'quick', {
+    ...DB,
+    role: 'sets-aside-database',
+  }),
   createDatabase: s('create-database', 'createDatabase', 'Create customer database', 'quick', DB),
   createSqlLogin: s('create-sql-login', 'createSqlLogin', 'Create SQL login', 'quick', DB),
   copyDatabase: s('copy-database', 'copyDatabase', 'Copy customer database from source to target', 'long', DB),
@@ -123,9 +119,13 @@ const STEP = {
   // Seed 002 creates the login twice: the copy brings the source's grants, so the target's
   // login is made owner again after the database has been prepared.
   recreateSqlLogin: s('recreate-sql-login', 'createSqlLogin', 'Create SQL login (again, after the copy)', 'quick', DB),
-  disableScheduledTasks: s('disable-scheduled-tasks', 'disableScheduledTasks', 'Disable scheduled tasks', 'quick', { ...DB, condition: 'scheduled-tasks' }),
+  disableScheduledTasks: s('disable-scheduled-tasks', 'disableScheduledTasks', 'Disable scheduled tasks', 'quick', {
+    ...DB,
+    condition: 'scheduled-tasks',
+    role: 'disables-tasks',
+  }),
   fixSystemUsers: s('fix-system-users', 'fixSystemUsers', 'Fix system users', 'quick', DB),
-  scrubEmails: s('scrub-emails', 'scrubEmails', "Replacing all personal email domains with '@mailinator.com'", 'long', DB),
+  scrubEmails: s('scrub-emails', 'scrubEmails', "Replacing all personal email domains with '@mailinator.com'", 'long', { ...DB, role: 'scrubs-addresses' }),
   registerDirectory: s('register-directory', 'registerDirectory', 'Register customer in SuperID', 'quick', DIRECTORY),
   replaceTestEnvironment: s('replace-test-environment', 'replaceTestEnvironment', 'Replace test environment in SuperID', 'quick', DIRECTORY),
   cloneTemplates: s('clone-templates', 'cloneTemplates', 'Clone Azure templates from source', 'long'),
@@ -154,17 +154,20 @@ const STEP = {
   notifyApps: s('notify-apps', 'notifyApps', 'Notify apps about changing state with BackupRestored'),
   enterRunningMode: s('enter-running-mode', 'enterRunningMode', 'Enter running mode', 'wait', {
     condition: 'running-mode',
-    opensTarget: true,
+    role: 'opens-target',
     undo: 'closeTarget',
   }),
   waitHostingOperations: s('wait-hosting-operations', 'waitHostingOperations', "Wait for customer's IIS ApplicationHost.config operations", 'wait'),
-  dropSetAsideDatabase: s('drop-set-aside-database', 'dropSetAsideDatabase', 'Drop the old target database set aside at the start'),
+  dropSetAsideDatabase: s('drop-set-aside-database', 'dropSetAsideDatabase', 'Drop the old target database set aside at the start', 'quick', {
+    role: 'drops-set-aside-database',
+  }),
   notifyRequester: s('notify-requester', 'notifyRequester', 'Tell the requester how the clone ended'),
 } satisfies Record<string, PlanStep>;
 
 /** Seed 002 (version 10): the 33 steps of the copy-based clone, in their order. */
-export const copyPlan: Plan = {
+export const copyPlan: Plan = definePlan({
   id: 'copy',
+  version: 1,
   steps: [
     STEP.checkRequest,
     STEP.enterMaintenance,
@@ -203,7 +206,7 @@ export const copyPlan: Plan = {
     STEP.dropSetAsideDatabase,
   ],
   finally: STEP.notifyRequester,
-};
+});
 
 /**
  * Seeds 000/001: the restore-based clone to a production sandbox or a test environment, in
@@ -212,8 +215,9 @@ export const copyPlan: Plan = {
  * `prepare-database` (the restored copy still holds the source's credentials, webhooks and
  * URLs, which must go before anything runs).
  */
-export const restorePlan: Plan = {
+export const restorePlan: Plan = definePlan({
   id: 'restore',
+  version: 1,
   steps: [
     STEP.checkRequest,
     STEP.backupSource,
@@ -246,9 +250,16 @@ export const restorePlan: Plan = {
     STEP.dropSetAsideDatabase,
   ],
   finally: STEP.notifyRequester,
-};
+});
 
-export const PLANS: Partial<Record<PlanId, Plan>> = { copy: copyPlan, restore: restorePlan };
+/**
+ * Every version of every plan, oldest first. To change a plan, add a version here (never edit
+ * one a clone may be running): plan-versions.ts picks the newest for a new clone and the one it
+ * started with for a running one.
+ */
+export const PLANS: PlanCatalogue = { copy: [copyPlan], restore: [restorePlan] };
+
+export type PlanCatalogue = Partial<Record<PlanId, readonly Plan[]>>;
 
 /** Why `step` does not apply to `request`, or null when it runs. */
 export function skipReason(step: PlanStep, request: CloneRequest): string | null {
@@ -263,24 +274,5 @@ export function skipReason(step: PlanStep, request: CloneRequest): string | null
       return request.enterRunningMode ? null : 'the request says stay offline';
     default:
       return null;
-  }
-}
-
-/**
- * The ordering the safety invariants need (SPEC §4, invariant 1), checked when a plan is used
- * so a plan edited into an unsafe order cannot run.
- */
-export function checkPlanOrder(plan: Plan): void {
-  const index = (id: string) => plan.steps.findIndex((st) => st.id === id);
-  const ids = new Set<string>();
-  for (const st of plan.steps) {
-    if (ids.has(st.id)) throw new Error(`plan ${plan.id}: step id ${st.id} appears twice`);
-    ids.add(st.id);
-  }
-  for (const opener of plan.steps.filter((st) => st.opensTarget)) {
-    for (const before of ['scrub-emails', 'disable-scheduled-tasks']) {
-      const i = index(before);
-      if (i < 0 || i > index(opener.id)) throw new Error(`plan ${plan.id}: ${opener.id} must come after ${before}`);
-    }
   }
 }

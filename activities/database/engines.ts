@@ -2,10 +2,14 @@
  * The tenant database engines this worker can reach, chosen per tenant: the directory records
  * each tenant's engine, and `check-request` carries it in the clone's facts.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import type { TenantDatabase } from './port';
 
 export type Engine = TenantDatabase['engine'];
+
+/** A tenant on an engine this worker has no server for: no retry helps (the steps make it non-retryable). */
+export class EngineNotConfigured extends Error {
+  override name = 'EngineNotConfigured';
+}
 
 export class TenantDatabases {
   constructor(private readonly byEngine: Partial<Record<Engine, TenantDatabase>>) {}
@@ -17,11 +21,7 @@ export class TenantDatabases {
   /** The engine's adapter; a tenant on an engine this worker has no server for is refused. */
   for(engine: Engine): TenantDatabase {
     const db = this.byEngine[engine];
-    if (!db)
-      throw ApplicationFailure.nonRetryable(
-        `this worker has no ${engine} server configured (${engine === 'mssql' ? 'TENANT_MSSQL_URL' : 'TENANT_DB_URL'})`,
-        'EngineNotConfigured',
-      );
+    if (!db) throw new EngineNotConfigured(`this worker has no ${engine} server configured (${engine === 'mssql' ? 'TENANT_MSSQL_URL' : 'TENANT_DB_URL'})`);
     return db;
   }
 

@@ -11,13 +11,13 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { backupWorkflowId, type BackupInput, type backupTenant } from '../../workflows/backup-tenant';
-import type { BackupRef, StepInput, StepOutput } from '../../workflows/step-contract';
+import type { BackupRef } from '../../workflows/step-contract';
 import type { ArchiveLocation, Archives } from '../archive/port';
 import type { TenantDatabase } from '../database/port';
 import type { Tenant } from '../platform/port';
-import { StepReporter, dbFor, need } from '../step-support';
 import { runLeaseHolder, takeLease } from './lease';
 import type { CrossSystemDeps } from './deps';
+import { StepReporter, databaseOn, defineSteps } from './support';
 
 export interface BackupDeps extends CrossSystemDeps {
   archives: Archives;
@@ -77,28 +77,10 @@ export function backupActivities({ databases, directory, archives, client, taskQ
     });
   };
 
-  return {
-    async dumpTenantDatabase(input: BackupInput): Promise<BackupRef> {
-      const tenant = await directory.getTenant(input.tenant);
-      if (!tenant) throw ApplicationFailure.nonRetryable(`tenant ${input.tenant} is unknown to the directory`, 'BackupRefused');
-      if (!databases.has(tenant.database.engine))
-        throw ApplicationFailure.nonRetryable(`${input.tenant} lives on ${tenant.database.engine}, which this worker has no server for`, 'BackupRefused');
-      const db = databases.for(tenant.database.engine);
-      // A dump of a database a clone is replacing would be neither the old tenant nor the new:
-      // the backup owns its tenant while it runs, like a clone owns its target.
-      const holder = runLeaseHolder();
-      const owned = await takeLease(directory, client, input.tenant, holder);
-      if (owned) throw ApplicationFailure.nonRetryable(`backup of ${input.tenant} refused: ${owned}`, 'BackupRefused');
-      try {
-        return await writeBackup(input, tenant, db);
-      } finally {
-        await directory.releaseLease(input.tenant, holder).catch(() => undefined);
-      }
-    },
-
-    async backupSource(input: StepInput): Promise<StepOutput> {
+  const steps = defineSteps(databases, {
+    async backupSource({ stepId, request }) {
       if (!client) throw new Error('backup-source needs a Temporal client');
-      const source = input.request.source;
+      const source = request.source;
       // USE_EXISTING joins the source's running backup; a finished one is not reused (a clone
       // wants data as of now), so a new run starts then.
       const handle = await client.workflow.start<typeof backupTenant>('backupTenant', {
@@ -109,7 +91,7 @@ export function backupActivities({ databases, directory, archives, client, taskQ
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         staticSummary: `Backup of ${source}`,
       });
-      const reporter = new StepReporter(input.stepId);
+      const reporter = new StepReporter(stepId);
       const result = handle.result();
       for (;;) {
         const done = await Promise.race([result.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
@@ -122,14 +104,12 @@ export function backupActivities({ databases, directory, archives, client, taskQ
       return { facts: { backup }, note: `backup ${backup.id} (${(backup.sizeBytes / 1048576).toFixed(1)} MiB) by workflow ${handle.workflowId}` };
     },
 
-    async restoreBackup(input: StepInput): Promise<StepOutput> {
-      const { backup, targetDatabase } = need(input, 'backup', 'targetDatabase');
-      const db = dbFor(databases, input);
+    async restoreBackup({ db, facts: { backup, targetDatabase }, stepId }) {
       const at = backupsOf(backup.tenant);
       const entry = await archives.getText(at, backup.catalogueBlob);
       if (entry === null) throw ApplicationFailure.nonRetryable(`backup ${backup.id} is not in the catalogue of ${backup.tenant}`, 'BackupMissing');
       const { dumpBlob } = JSON.parse(entry) as BackupRef;
-      const reporter = new StepReporter(input.stepId);
+      const reporter = new StepReporter(stepId);
       return withTempDir(async (dir) => {
         const file = path.join(dir, 'dump');
         await archives.downloadFile(at, dumpBlob, file, {
@@ -146,5 +126,27 @@ export function backupActivities({ databases, directory, archives, client, taskQ
         return { note: `restored backup ${backup.id} into ${targetDatabase}: ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
       });
     },
+  });
+
+  return {
+    async dumpTenantDatabase(input: BackupInput): Promise<BackupRef> {
+      const tenant = await directory.getTenant(input.tenant);
+      if (!tenant) throw ApplicationFailure.nonRetryable(`tenant ${input.tenant} is unknown to the directory`, 'BackupRefused');
+      if (!databases.has(tenant.database.engine))
+        throw ApplicationFailure.nonRetryable(`${input.tenant} lives on ${tenant.database.engine}, which this worker has no server for`, 'BackupRefused');
+      const db = databaseOn(databases, tenant.database.engine);
+      // A dump of a database a clone is replacing would be neither the old tenant nor the new:
+      // the backup owns its tenant while it runs, like a clone owns its target.
+      const holder = runLeaseHolder();
+      const owned = await takeLease(directory, client, input.tenant, holder);
+      if (owned) throw ApplicationFailure.nonRetryable(`backup of ${input.tenant} refused: ${owned}`, 'BackupRefused');
+      try {
+        return await writeBackup(input, tenant, db);
+      } finally {
+        await directory.releaseLease(input.tenant, holder).catch(() => undefined);
+      }
+    },
+
+    ...steps,
   };
 }

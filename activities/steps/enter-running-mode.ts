@@ -5,36 +5,35 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { VERIFICATION_FAILED } from '../../workflows/messages';
-import type { StepInput, StepOutput } from '../../workflows/step-contract';
-import { StepReporter, dbFor, need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
+import { StepReporter, defineSteps } from './support';
 
-export function enterRunningModeActivity({ databases, profile, hosting, pollIntervalMs }: CrossSystemDeps) {
-  return async function enterRunningMode(input: StepInput): Promise<StepOutput> {
-    const db = dbFor(databases, input);
-    const { targetDatabase } = need(input, 'targetDatabase');
-    const { target, mailDomain, keepScheduledTasks } = input.request;
-    const emails = await db.verifyEmails(targetDatabase, profile, mailDomain);
-    if (emails.total > 0) {
-      throw ApplicationFailure.create({
-        type: VERIFICATION_FAILED,
-        nonRetryable: true,
-        message: `${target} stays offline: ${emails.total} values hold addresses outside @${mailDomain}: ${emails.findings.join('; ')}`,
+export function enterRunningModeActivities({ databases, profile, hosting, pollIntervalMs }: CrossSystemDeps) {
+  return defineSteps(databases, {
+    async enterRunningMode({ db, facts: { targetDatabase }, stepId, request }) {
+      const { target, mailDomain, keepScheduledTasks } = request;
+      const emails = await db.verifyEmails(targetDatabase, profile, mailDomain);
+      if (emails.total > 0) {
+        throw ApplicationFailure.create({
+          type: VERIFICATION_FAILED,
+          nonRetryable: true,
+          message: `${target} stays offline: ${emails.total} values hold addresses outside @${mailDomain}: ${emails.findings.join('; ')}`,
+        });
+      }
+      const enabled = await db.countEnabledScheduledTasks(targetDatabase, profile);
+      if (!keepScheduledTasks && enabled > 0) {
+        throw ApplicationFailure.create({
+          type: VERIFICATION_FAILED,
+          nonRetryable: true,
+          message: `${target} stays offline: ${enabled} scheduled tasks are enabled`,
+        });
+      }
+      await hosting.setMode(target, 'running');
+      await new StepReporter(stepId).waitFor(pollIntervalMs, async () => {
+        const st = await hosting.getState(target);
+        return st.mode === 'running' && st.pendingOperations === 0 ? { done: true } : { detail: 'waiting for the hosting layer to open the tenant' };
       });
-    }
-    const enabled = await db.countEnabledScheduledTasks(targetDatabase, profile);
-    if (!keepScheduledTasks && enabled > 0) {
-      throw ApplicationFailure.create({
-        type: VERIFICATION_FAILED,
-        nonRetryable: true,
-        message: `${target} stays offline: ${enabled} scheduled tasks are enabled`,
-      });
-    }
-    await hosting.setMode(target, 'running');
-    await new StepReporter(input.stepId).waitFor(pollIntervalMs, async () => {
-      const st = await hosting.getState(target);
-      return st.mode === 'running' && st.pendingOperations === 0 ? { done: true } : { detail: 'waiting for the hosting layer to open the tenant' };
-    });
-    return { note: `${target} is running: users may log in` };
-  };
+      return { note: `${target} is running: users may log in` };
+    },
+  });
 }

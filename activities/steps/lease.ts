@@ -8,10 +8,11 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { StepInput, StepOutput } from '../../workflows/step-contract';
+import type { StepInput } from '../../workflows/step-contract';
 import { PlatformHttpError } from '../platform/http-client';
 import { actingFor } from '../platform/lease-scope';
 import type { Directory } from '../platform/port';
+import { defineSteps } from './support';
 
 export const LEASE_LOST = 'LeaseLost';
 const GRPC_NOT_FOUND = 5;
@@ -92,11 +93,11 @@ function leaseLost(target: string, holder: string, now: string | null): Applicat
 }
 
 /** The clone's last act: give the target's lease back (kept through retention, for rollback). */
-export function releaseLeaseActivity(directory: Directory) {
-  return async function releaseLease(input: StepInput): Promise<StepOutput> {
-    const holder = input.facts.leaseHolder;
-    if (!holder) return { skipped: 'the clone took no lease' };
-    await directory.releaseLease(input.request.target, holder);
-    return { note: `${input.request.target} released by ${holder}` };
-  };
+export function releaseLeaseActivities(directory: Directory) {
+  return defineSteps(null, {
+    async releaseLease({ facts: { leaseHolder }, request }) {
+      await directory.releaseLease(request.target, leaseHolder);
+      return { note: `${request.target} released by ${leaseHolder}` };
+    },
+  });
 }

@@ -1,32 +1,29 @@
 /** Steps that reach people or partner apps: the test mailbox, app webhooks, the requester. */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { StepInput, StepOutput } from '../../workflows/step-contract';
 import { postSignedWebhook, WebhookRejectedError } from '../platform/webhook';
-import { dbFor, need } from '../step-support';
+import { defineSteps } from './support';
 import type { Archives } from '../archive/port';
 import type { CrossSystemDeps } from './deps';
 import { SentMarks } from './sent-marks';
 
 export function mailAndAppActivities({ databases, mailService, partnerApps, mailer, webhookSecret, archives }: CrossSystemDeps & { archives: Archives }) {
-  return {
-    async provisionMail(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase, testMailbox } = need(input, 'targetDatabase', 'testMailbox');
-      const { target, source } = input.request;
+  return defineSteps(databases, {
+    async provisionMail({ db, facts: { targetDatabase, testMailbox }, stepId, request }) {
+      const { target, source } = request;
       const before = await mailService.listMailboxes(target);
       await mailService.replaceMailboxes(target, testMailbox);
       await db.replaceMailboxes(targetDatabase, testMailbox);
       // Whether the welcome mail went out is its mark's to say, not the mailbox's: a crash
       // between provisioning and sending must still end with the mail sent.
-      const sent = await new SentMarks(archives, input.stepId).once(`welcome:${testMailbox}`, (messageId) =>
+      const sent = await new SentMarks(archives, stepId).once(`welcome:${testMailbox}`, (messageId) =>
         mailer
           .send({
             to: testMailbox,
             subject: `Welcome to ${target}, a copy of ${source}`,
             text:
               `This is the only mailbox of ${target}. Every e-mail address in this copy of ${source} ` +
-              `has been rewritten to @${input.request.mailDomain}, so mail sent from it reaches no real person.`,
+              `has been rewritten to @${request.mailDomain}, so mail sent from it reaches no real person.`,
             messageId,
           })
           .then(() => undefined),
@@ -34,15 +31,13 @@ export function mailAndAppActivities({ databases, mailService, partnerApps, mail
       return { note: `${before.length} mailboxes replaced by ${testMailbox}; welcome mail ${sent ? 'sent' : 'sent by an earlier attempt'}` };
     },
 
-    async notifyApps(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase } = need(input, 'targetDatabase');
-      const { target, source } = input.request;
+    async notifyApps({ db, facts: { targetDatabase }, stepId, request }) {
+      const { target, source } = request;
       const auths = await db.readAppAuthorizations(targetDatabase);
       if (auths.length === 0) return { note: 'no apps are authorized on the target' };
       const run = Context.current().info.workflowExecution;
       const cloneRun = run ? `${run.workflowId}/${run.runId}` : 'outside-a-workflow';
-      const marks = new SentMarks(archives, input.stepId);
+      const marks = new SentMarks(archives, stepId);
       const notified: string[] = [];
       const earlier: string[] = [];
       const unknown: string[] = [];
@@ -73,22 +68,21 @@ export function mailAndAppActivities({ databases, mailService, partnerApps, mail
       return { note: parts.join('; ') };
     },
 
-    async notifyRequester(input: StepInput): Promise<StepOutput> {
-      const to = input.request.requestedBy;
+    async notifyRequester({ stepId, request, ending }) {
+      const to = request.requestedBy;
       if (!to) return { skipped: 'no requester address was given' };
-      const ending = input.ending;
       const outcome = ending?.outcome ?? 'unknown';
-      const { source, target, plan } = input.request;
+      const { source, target, plan } = request;
       const lines = [
         `Clone ${source} → ${target} (${plan}): ${outcome}.`,
         ending?.message ?? '',
         '',
         ...(ending?.steps ?? []).map((st) => `${st.status.padEnd(12)} ${st.id}`),
       ];
-      const sent = await new SentMarks(archives, input.stepId).once(`requester:${to}`, (messageId) =>
+      const sent = await new SentMarks(archives, stepId).once(`requester:${to}`, (messageId) =>
         mailer.send({ to, subject: `Clone ${source} → ${target}: ${outcome}`, text: lines.join('\n'), messageId }).then(() => undefined),
       );
       return { note: sent ? `told ${to}` : `${to} was told by an earlier attempt` };
     },
-  };
+  });
 }

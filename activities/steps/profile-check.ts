@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PROFILE_CHECK_REFUSED, type ProfileCheckActivities } from '../../workflows/profile-check';
 import { isDomainName, sandboxDomainRefusal } from '../../workflows/sandbox-domains';
 import type { CrossSystemDeps } from './deps';
-import { domainInUse, reportDetail } from '../step-support';
+import { domainInUse, reportDetail } from './support';
 
 export function profileCheckActivities({ databases, directory, profile, sandboxDomains }: CrossSystemDeps): ProfileCheckActivities {
   return {

@@ -4,24 +4,16 @@
  * Each is idempotent, so a retry after a crash (or a second rollback) changes nothing more.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { StepInput, StepOutput, TargetBefore } from '../../workflows/step-contract';
-import { hostingSettled } from '../platform/wait-for-hosting';
-import { dbFor, need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
-
-function beforeOf(input: StepInput): TargetBefore {
-  if (!input.before) throw ApplicationFailure.nonRetryable(`compensation of ${input.stepId} was given no before-state`, 'PlanError');
-  return input.before;
-}
+import { defineSteps } from './support';
+import { hostingSettled } from './wait-for-hosting';
 
 export function rollbackActivities({ databases, directory, hosting, mailService, pollIntervalMs }: CrossSystemDeps) {
   const settle = hostingSettled(hosting, pollIntervalMs);
 
-  return {
+  return defineSteps(databases, {
     /** Drop the new database and rename the old one back (or just drop it, if there was none). */
-    async restoreOldDatabase(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase, setAsideDatabase, targetHadDatabase } = need(input, 'targetDatabase', 'setAsideDatabase', 'targetHadDatabase');
+    async restoreOldDatabase({ db, facts: { targetDatabase, setAsideDatabase, targetHadDatabase } }) {
       if (!targetHadDatabase) {
         await db.dropDatabase(targetDatabase);
         return { note: `dropped ${targetDatabase}; the target had no database before` };
@@ -36,45 +28,38 @@ export function rollbackActivities({ databases, directory, hosting, mailService,
     },
 
     /** Take an opened target offline first, so users never see the databases being swapped. */
-    async closeTarget(input: StepInput): Promise<StepOutput> {
-      await hosting.setMode(input.request.target, 'maintenance');
-      await settle(input);
-      return { note: `${input.request.target} offline for the rollback` };
+    async closeTarget({ stepId, request }) {
+      await hosting.setMode(request.target, 'maintenance');
+      await settle(stepId, request.target);
+      return { note: `${request.target} offline for the rollback` };
     },
 
-    async restoreHostingMode(input: StepInput): Promise<StepOutput> {
-      const { hostingMode } = beforeOf(input);
-      await hosting.setMode(input.request.target, hostingMode);
-      await settle(input);
+    async restoreHostingMode({ stepId, request, before: { hostingMode } }) {
+      await hosting.setMode(request.target, hostingMode);
+      await settle(stepId, request.target);
       return { note: `hosting mode back to ${hostingMode}` };
     },
 
-    async restoreClusters(input: StepInput): Promise<StepOutput> {
-      const { clusters } = beforeOf(input);
-      await hosting.setClusters(input.request.target, clusters);
-      await settle(input);
+    async restoreClusters({ stepId, request, before: { clusters } }) {
+      await hosting.setClusters(request.target, clusters);
+      await settle(stepId, request.target);
       return { note: `clusters back to ${clusters.join(', ') || 'none'}` };
     },
 
-    async restoreMailRoutes(input: StepInput): Promise<StepOutput> {
-      const { routes } = beforeOf(input);
-      await mailService.setRoutes(input.request.target, routes);
+    async restoreMailRoutes({ request, before: { routes } }) {
+      await mailService.setRoutes(request.target, routes);
       return { note: `${routes.length} mail routes restored` };
     },
 
-    async restoreMailboxes(input: StepInput): Promise<StepOutput> {
-      const { mailboxes } = beforeOf(input);
-      await mailService.setMailboxes(input.request.target, mailboxes);
+    async restoreMailboxes({ request, before: { mailboxes } }) {
+      await mailService.setMailboxes(request.target, mailboxes);
       return { note: `${mailboxes.length} mailboxes restored` };
     },
 
-    async restoreDirectory(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const before = beforeOf(input);
-      const target = input.request.target;
+    async restoreDirectory({ db, facts: { targetDatabase }, request, before }) {
+      const target = request.target;
       await directory.setTestEnvironmentOf(target, before.testEnvironmentOf);
       if (before.registeredDatabase) {
-        const { targetDatabase } = need(input, 'targetDatabase');
         if (before.registeredDatabase !== targetDatabase) await directory.registerDatabase(target, { engine: db.engine, name: before.registeredDatabase });
       }
       await directory.replaceUsers(target, before.users);
@@ -82,5 +67,5 @@ export function rollbackActivities({ databases, directory, hosting, mailService,
       await directory.setState(target, before.directoryState);
       return { note: `directory record of ${target} as before (state ${before.directoryState}, ${before.users.length} users)` };
     },
-  };
+  });
 }

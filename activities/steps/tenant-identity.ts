@@ -1,7 +1,6 @@
 /** Steps that make the copy the target's own: license, company and users, in database and directory. */
-import type { StepInput, StepOutput } from '../../workflows/step-contract';
-import { dbFor, need } from '../step-support';
 import type { CrossSystemDeps } from './deps';
+import { defineSteps } from './support';
 
 const TEST_SERIAL_PREFIX = 'Test Env - ';
 
@@ -14,10 +13,8 @@ export const testSerial = (companyName: string, serial: string) =>
   serial.startsWith(TEST_SERIAL_PREFIX) ? serial : `${TEST_SERIAL_PREFIX}${companyName}/${serial}`;
 
 export function tenantIdentityActivities({ databases, directory }: CrossSystemDeps) {
-  return {
-    async changeSerial(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const f = need(input, 'targetDatabase', 'targetCompanyName', 'targetSerial', 'targetLicense');
+  return defineSteps(databases, {
+    async changeSerial({ db, facts: f }) {
       const serial = testSerial(f.targetCompanyName, f.targetSerial);
       await db.setCompanyInfo(f.targetDatabase, {
         companyName: f.targetCompanyName,
@@ -28,23 +25,19 @@ export function tenantIdentityActivities({ databases, directory }: CrossSystemDe
       return { note: `serial: ${serial}` };
     },
 
-    async syncDirectoryUsers(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase } = need(input, 'targetDatabase');
+    async syncDirectoryUsers({ db, facts: { targetDatabase }, request }) {
       const users = (await db.listUsers(targetDatabase)).filter((u) => !u.isSystem);
       await directory.replaceUsers(
-        input.request.target,
+        request.target,
         users.map(({ login, email, plan, enabled }) => ({ login, email, plan, enabled })),
       );
       return { note: `${users.length} users pushed to the directory (${users.filter((u) => u.enabled).length} enabled)` };
     },
 
-    async updateCompanyInfo(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase } = need(input, 'targetDatabase');
+    async updateCompanyInfo({ db, facts: { targetDatabase }, request }) {
       const info = await db.readCompanyInfo(targetDatabase);
-      await directory.updateCompany(input.request.target, { companyName: info.companyName, serial: info.serial, license: info.license });
+      await directory.updateCompany(request.target, { companyName: info.companyName, serial: info.serial, license: info.license });
       return { note: `directory company record: ${info.companyName}, ${info.serial}` };
     },
-  };
+  });
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { loginFor } from '../../activities/database/activities';
+import { loginFor } from '../../activities/steps/database';
 import { HttpDirectory } from '../../activities/platform/directory';
 import { setAsideName } from '../../activities/steps/check-request';
 import { testSerial } from '../../activities/steps/tenant-identity';

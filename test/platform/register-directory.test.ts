@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { platformActivities } from '../../activities/platform/activities';
+import { platformActivities } from '../../activities/steps/platform';
 import { HttpDirectory } from '../../activities/platform/directory';
 import { HttpHosting } from '../../activities/platform/hosting';
 import { HttpMailService } from '../../activities/platform/mail-service';

@@ -31,7 +31,8 @@ export function sendSdkLogsToFile(): void {
     out.write(`${at} [${e.level}] ${e.message}${e.meta && Object.keys(e.meta).length ? ` ${JSON.stringify(e.meta)}` : ''}\n`);
   };
   try {
-    Runtime.install({ logger: new DefaultLogger('INFO', line) });
+    // Core's own logs (a replay's nondeterminism warnings among them) are forwarded to the file too.
+    Runtime.install({ logger: new DefaultLogger('INFO', line), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } } });
   } catch {
     // The runtime already exists (something made a native connection first): its logs stay where they go.
   }

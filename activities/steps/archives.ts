@@ -1,15 +1,17 @@
 /**
- * Step activities that copy archives. Each heartbeats its checkpoint, so a retry (or a new
+ * The steps that copy archives. Each heartbeats its checkpoint, so a retry (or a new
  * worker after a crash) continues after the last blob known done instead of starting over.
  */
-import type { StepInput, StepOutput } from '../../workflows/step-contract';
-import { StepReporter } from '../step-support';
-import type { ArchiveKind, ArchiveSystem, Archives, CopyCheckpoint } from './port';
+import type { CloneRequest } from '../../workflows/request';
+import type { ArchiveKind, ArchiveSystem, Archives, CopyCheckpoint } from '../archive/port';
+import { StepReporter, defineSteps } from './support';
 
 export interface ArchiveDeps {
   archives: Archives;
   concurrency: number;
 }
+
+type Step = { stepId: string; request: CloneRequest };
 
 /** Attachments are copied one module after another; the checkpoint says which and how far. */
 interface ModulesCheckpoint {
@@ -19,9 +21,9 @@ interface ModulesCheckpoint {
 }
 
 export function archiveActivities({ archives, concurrency }: ArchiveDeps) {
-  const syncAll = async (input: StepInput, system: ArchiveSystem, kind: ArchiveKind): Promise<StepOutput> => {
-    const { source, target } = input.request;
-    const reporter = new StepReporter<CopyCheckpoint>(input.stepId);
+  const syncAll = async ({ stepId, request }: Step, system: ArchiveSystem, kind: ArchiveKind): Promise<{ note: string }> => {
+    const { source, target } = request;
+    const reporter = new StepReporter<CopyCheckpoint>(stepId);
     const r = await archives.sync(
       { system, tenant: source, kind },
       { system, tenant: target, kind },
@@ -35,9 +37,9 @@ export function archiveActivities({ archives, concurrency }: ArchiveDeps) {
     return { note: `${system} ${kind}: ${r.total} blobs in source, ${r.copied} copied, ${r.removed} stale removed` };
   };
 
-  const syncModules = async (input: StepInput, system: ArchiveSystem): Promise<StepOutput> => {
-    const { source, target, attachmentModules } = input.request;
-    const reporter = new StepReporter<ModulesCheckpoint>(input.stepId);
+  const syncModules = async ({ stepId, request }: Step, system: ArchiveSystem): Promise<{ note: string }> => {
+    const { source, target, attachmentModules } = request;
+    const reporter = new StepReporter<ModulesCheckpoint>(stepId);
     const start = reporter.resumeFrom() ?? { module: 0, copied: 0 };
     let copied = start.copied;
     for (let i = start.module; i < attachmentModules.length; i++) {
@@ -64,11 +66,11 @@ export function archiveActivities({ archives, concurrency }: ArchiveDeps) {
     return { note: `${system} attachments of ${attachmentModules.join(', ')}: ${copied} blobs copied` };
   };
 
-  return {
-    cloneTemplates: (input: StepInput) => syncAll(input, 'azure', 'templates'),
-    cloneDocumentsAzure: (input: StepInput) => syncAll(input, 'azure', 'documents'),
-    cloneDocumentsSoarc: (input: StepInput) => syncAll(input, 'soarc', 'documents'),
-    cloneAttachmentsAzure: (input: StepInput) => syncModules(input, 'azure'),
-    cloneAttachmentsSoarc: (input: StepInput) => syncModules(input, 'soarc'),
-  };
+  return defineSteps(null, {
+    cloneTemplates: (step) => syncAll(step, 'azure', 'templates'),
+    cloneDocumentsAzure: (step) => syncAll(step, 'azure', 'documents'),
+    cloneDocumentsSoarc: (step) => syncAll(step, 'soarc', 'documents'),
+    cloneAttachmentsAzure: (step) => syncModules(step, 'azure'),
+    cloneAttachmentsSoarc: (step) => syncModules(step, 'soarc'),
+  });
 }

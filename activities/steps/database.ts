@@ -1,14 +1,13 @@
 /**
- * Step activities that only touch the tenant database. Each is idempotent: a retry after a
+ * The steps that work on the tenant database alone. Each is idempotent: a retry after a
  * crash finds the work done (or half done) and ends in the same state.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { VERIFICATION_FAILED } from '../../workflows/messages';
-import type { StepInput, StepOutput } from '../../workflows/step-contract';
-import { StepReporter, dbFor, need } from '../step-support';
-import type { TenantDatabases } from './engines';
-import type { ScrubCheckpoint, ScrubVerification } from './port';
-import type { SanitizationProfile } from './profile';
+import type { TenantDatabases } from '../database/engines';
+import type { ScrubCheckpoint, ScrubVerification } from '../database/port';
+import type { SanitizationProfile } from '../database/profile';
+import { StepReporter, defineSteps } from './support';
 
 export interface DatabaseDeps {
   databases: TenantDatabases;
@@ -35,10 +34,8 @@ export function verifiedNote(check: ScrubVerification, domain: string): string {
 }
 
 export function databaseActivities({ databases, profile, queryRole, copyJobs }: DatabaseDeps) {
-  return {
-    async setAsideDatabase(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase, setAsideDatabase } = need(input, 'targetDatabase', 'setAsideDatabase');
+  return defineSteps(databases, {
+    async setAsideDatabase({ db, facts: { targetDatabase, setAsideDatabase } }) {
       if (await db.exists(targetDatabase)) {
         await db.renameDatabase(targetDatabase, setAsideDatabase);
         return { note: `old database kept as ${setAsideDatabase} until the clone succeeds` };
@@ -47,24 +44,18 @@ export function databaseActivities({ databases, profile, queryRole, copyJobs }: 
       return { note: 'the target had no database' };
     },
 
-    async createDatabase(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase } = need(input, 'targetDatabase');
+    async createDatabase({ db, facts: { targetDatabase } }) {
       await db.createDatabase(targetDatabase);
       return { note: `created ${targetDatabase}` };
     },
 
-    async createSqlLogin(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase } = need(input, 'targetDatabase');
+    async createSqlLogin({ db, facts: { targetDatabase } }) {
       await db.ensureLogin(targetDatabase, loginFor(targetDatabase));
       return { note: `login ${loginFor(targetDatabase)} owns ${targetDatabase}` };
     },
 
-    async copyDatabase(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { sourceDatabase, targetDatabase } = need(input, 'sourceDatabase', 'targetDatabase');
-      const reporter = new StepReporter(input.stepId);
+    async copyDatabase({ db, facts: { sourceDatabase, targetDatabase }, stepId }) {
+      const reporter = new StepReporter(stepId);
       reporter.report(0, `copying ${sourceDatabase} to ${targetDatabase}`);
       const r = await db.copyDatabase(sourceDatabase, targetDatabase, {
         jobs: copyJobs,
@@ -74,39 +65,31 @@ export function databaseActivities({ databases, profile, queryRole, copyJobs }: 
       return { note: `copied ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
     },
 
-    async prepareDatabase(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const f = need(input, 'targetDatabase', 'targetCompanyName', 'targetSerial', 'targetBaseUrl', 'sourceBaseUrl');
+    async prepareDatabase({ db, facts: f, request }) {
       const changes = await db.prepareDatabase(
         f.targetDatabase,
-        { tenantId: input.request.target, companyName: f.targetCompanyName, serial: f.targetSerial, baseUrl: f.targetBaseUrl },
+        { tenantId: request.target, companyName: f.targetCompanyName, serial: f.targetSerial, baseUrl: f.targetBaseUrl },
         profile,
         f.sourceBaseUrl,
       );
       return { note: count(changes) };
     },
 
-    async disableScheduledTasks(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase } = need(input, 'targetDatabase');
+    async disableScheduledTasks({ db, facts: { targetDatabase } }) {
       const changes = await db.disableScheduledTasks(targetDatabase, profile);
       const left = await db.countEnabledScheduledTasks(targetDatabase, profile);
       if (left > 0) throw new Error(`${left} scheduled tasks are still enabled in ${targetDatabase} after disabling`);
       return { note: `disabled: ${count(changes)}` };
     },
 
-    async fixSystemUsers(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase } = need(input, 'targetDatabase');
+    async fixSystemUsers({ db, facts: { targetDatabase } }) {
       const users = await db.fixSystemUsers(targetDatabase, profile);
       return { note: `system users: ${users.join(', ') || 'none configured'}` };
     },
 
-    async scrubEmails(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase } = need(input, 'targetDatabase');
-      const domain = input.request.mailDomain;
-      const reporter = new StepReporter<ScrubCheckpoint>(input.stepId);
+    async scrubEmails({ db, facts: { targetDatabase }, stepId, request }) {
+      const domain = request.mailDomain;
+      const reporter = new StepReporter<ScrubCheckpoint>(stepId);
       const from = reporter.resumeFrom();
       const done = await db.scrubEmails(targetDatabase, profile, {
         sandboxDomain: domain,
@@ -129,34 +112,26 @@ export function databaseActivities({ databases, profile, queryRole, copyJobs }: 
       return { note: `rewrote ${done.rewritten} rows in ${done.batches} batches${resumed}; ${verifiedNote(check, domain)}` };
     },
 
-    async setQueryPermissions(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase } = need(input, 'targetDatabase');
+    async setQueryPermissions({ db, facts: { targetDatabase } }) {
       await db.grantQueryRole(targetDatabase, queryRole);
       return { note: `${queryRole} may read ${targetDatabase}` };
     },
 
-    async assignUserPlans(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase, targetKind } = need(input, 'targetDatabase', 'targetKind');
+    async assignUserPlans({ db, facts: { targetDatabase, targetKind } }) {
       const logins = await db.assignUserPlans(targetDatabase, profile, targetKind === 'test' ? 'test-environment-user' : 'sandbox-user');
       return { note: `${logins.length} users may log in` };
     },
 
-    async createPartnerSystemUsers(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { targetDatabase, setAsideDatabase, targetHadDatabase } = need(input, 'targetDatabase', 'setAsideDatabase', 'targetHadDatabase');
+    async createPartnerSystemUsers({ db, facts: { targetDatabase, setAsideDatabase, targetHadDatabase } }) {
       if (!targetHadDatabase) return { skipped: 'the target had no database, so no app authorizations to keep' };
       const auths = await db.readAppAuthorizations(setAsideDatabase);
       await db.restoreAppAuthorizations(targetDatabase, auths);
       return { note: auths.length ? `re-created system users for ${auths.map((a) => a.appName).join(', ')}` : 'no apps were authorized on the old target' };
     },
 
-    async dropSetAsideDatabase(input: StepInput): Promise<StepOutput> {
-      const db = dbFor(databases, input);
-      const { setAsideDatabase } = need(input, 'setAsideDatabase');
+    async dropSetAsideDatabase({ db, facts: { setAsideDatabase } }) {
       await db.dropDatabase(setAsideDatabase);
       return { note: `dropped ${setAsideDatabase}` };
     },
-  };
+  });
 }
