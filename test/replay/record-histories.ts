@@ -1,8 +1,11 @@
 /**
  * Records the histories the replay test runs: one clone per way a clone can end, on real
- * services. Run after a deliberate, versioned workflow change (see the README):
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run record-histories
+ * services, written as a new set `histories/<set>/` beside the older ones, which stay: clones
+ * started under every earlier workflow version must keep replaying. Run after a deliberate,
+ * versioned workflow change (see the README):
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run record-histories -- <set>
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -47,6 +50,12 @@ const scenarios: Record<string, (stack: CloneStack) => Promise<void>> = {
 };
 
 async function main() {
+  const set = process.argv[2];
+  if (!set || !/^[a-z0-9][a-z0-9-]*$/.test(set))
+    throw new Error(`give the new set a name (lower case, digits, dashes), e.g. 2026-12-plan-versions; got ${set ?? 'nothing'}`);
+  const dir = path.join(DIR, set);
+  if (existsSync(dir)) throw new Error(`history set ${set} exists already: recorded histories are never overwritten`);
+  mkdirSync(dir);
   const stack = await startCloneStack();
   try {
     for (const [name, run] of Object.entries(scenarios)) {
@@ -60,7 +69,7 @@ async function main() {
         ['workflow', 'show', '--workflow-id', `clone-${target}`, '--address', stack.env.address, '--output', 'json'],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
-      writeFileSync(path.join(DIR, `${name}.json`), json);
+      writeFileSync(path.join(dir, `${name}.json`), json);
       console.log(`${name}: ${end.outcome}, ${JSON.parse(json).events.length} events`);
     }
   } finally {

@@ -25,29 +25,53 @@ const EXPECTED = [
   'restore-done',
 ];
 
+const SETS = [
+  '.',
+  ...readdirSync(DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name),
+];
+
+/**
+ * Every recorded set: the first one (the files at the top, from before the lease and the plan
+ * versions) and each later one in its own folder. Each holds one history per way a clone ends.
+ */
 function recorded() {
-  const files = readdirSync(DIR)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
-  // A missing recording would let the test pass on nothing.
-  assert.deepEqual(
-    files.map((f) => f.replace(/\.json$/, '')),
-    EXPECTED,
-  );
-  return files.map((f) => ({
-    workflowId: path.basename(f, '.json'),
-    history: historyFromJSON(JSON.parse(readFileSync(path.join(DIR, f), 'utf8'))),
-  }));
+  return SETS.flatMap((set) => {
+    const files = readdirSync(path.join(DIR, set))
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+    // A missing recording would let the test pass on nothing.
+    assert.deepEqual(
+      files.map((f) => f.replace(/\.json$/, '')),
+      EXPECTED,
+      `history set ${set}`,
+    );
+    return files.map((f) => {
+      const history = historyFromJSON(JSON.parse(readFileSync(path.join(DIR, set, f), 'utf8')));
+      // Replayed under the id it ran as: the workflow checks that it runs as clone-<target>.
+      const ranAs = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId;
+      return { name: path.join(set, path.basename(f, '.json')), workflowId: ranAs || 'clone-acme-sandbox', history };
+    });
+  });
 }
 
 /** Each recorded history replayed through the workflows at `workflowsPath`: its error, if any. */
 async function replay(workflowsPath: string): Promise<Record<string, string | null>> {
+  const histories = recorded();
   const out: Record<string, string | null> = {};
-  for await (const r of Worker.runReplayHistories({ workflowsPath }, recorded())) out[r.workflowId] = r.error ? `${r.error.name}: ${r.error.message}` : null;
+  // Results come back in the order the histories went in (their workflow ids repeat across sets).
+  let i = 0;
+  for await (const r of Worker.runReplayHistories({ workflowsPath }, histories)) {
+    const { name, workflowId } = histories[i++];
+    assert.equal(r.workflowId, workflowId, name);
+    out[name] = r.error ? `${r.error.name}: ${r.error.message}` : null;
+  }
+  assert.equal(i, histories.length);
   return out;
 }
 
-const clean = Object.fromEntries(EXPECTED.map((id) => [id, null]));
+const clean = Object.fromEntries(SETS.flatMap((set) => EXPECTED.map((id) => [path.join(set, id), null])));
 
 test('every recorded clone history replays through the current workflow code', async () => {
   assert.deepEqual(await replay(require.resolve('../../workflows')), clean);
@@ -60,6 +84,12 @@ test('a new version of the copy plan beside the old one keeps every recorded clo
 test('the same change made in place breaks the recorded clones that ran past it', async () => {
   const errors = await replay(require.resolve('./plan-versions/edited-in-place'));
   // The inserted step comes after `recycle`: clones that got there no longer replay; the others do.
-  for (const id of ['copy-done', 'copy-skip-documents', 'copy-failed-rolled-back']) assert.match(errors[id] ?? 'replayed', /Determinism|nondetermin/i, id);
-  for (const id of ['copy-refused', 'copy-cancelled-rolled-back', 'copy-temporal-cancelled', 'restore-done']) assert.equal(errors[id], null, id);
+  for (const set of SETS) {
+    for (const id of ['copy-done', 'copy-skip-documents', 'copy-failed-rolled-back'].map((n) => path.join(set, n))) {
+      assert.match(errors[id] ?? 'replayed', /Determinism|nondetermin/i, id);
+    }
+    for (const id of ['copy-refused', 'copy-cancelled-rolled-back', 'copy-temporal-cancelled', 'restore-done'].map((n) => path.join(set, n))) {
+      assert.equal(errors[id], null, id);
+    }
+  }
 });
