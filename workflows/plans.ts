@@ -7,8 +7,6 @@ import type { ActivityName, CompensationName } from './activity-contracts';
 import { checkPlan } from './plan-check';
 import type { CloneRequest, PlanId } from './request';
 
-export type { ActivityName, CompensationName } from './activity-contracts';
-
 /** How long a step may take and how it is retried; see `activityOptionsFor` in the workflow. */
 export type StepClass =
   /** A single call to a service or a database: seconds. */

@@ -5,6 +5,7 @@
  */
 import { setCurrentDetails } from '@temporalio/workflow';
 import type { CloneOutcome, CloneProgress, StepProgress } from '../messages';
+import { stepWithRole } from '../plan-check';
 import type { Plan, PlanStep, StepRole } from '../plans';
 
 export class ProgressBook {
@@ -34,15 +35,10 @@ export class ProgressBook {
     return this.steps.find((st) => st.id === step.id)!;
   }
 
-  /** The status of the plan's step playing `role`, or null when the plan has none. */
-  statusOf(role: StepRole): StepProgress['status'] | null {
-    const step = this.plan.steps.find((st) => st.role === role);
-    return step ? this.of(step).status : null;
-  }
-
-  /** Whether the step playing `role` has run to its end (and was not undone). */
+  /** Whether the plan's step playing `role` has run to its end (and was not undone). */
   isDone(role: StepRole): boolean {
-    return this.statusOf(role) === 'done';
+    const step = stepWithRole(this.plan, role);
+    return step !== undefined && this.of(step).status === 'done';
   }
 
   skip(step: PlanStep, reason: string): void {

@@ -2,6 +2,7 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ActivityName } from '../activity-contracts';
 import { VERIFICATION_FAILED } from '../messages';
+import { stepWithRole } from '../plan-check';
 import type { PlanStep } from '../plans';
 import { CloneStep } from '../search-attributes';
 import type { StepActivity, StepInput, StepOutput } from '../step-contract';
@@ -59,8 +60,8 @@ async function runSkippable(run: CloneRun, call: () => Promise<StepOutput>): Pro
  */
 export function assertSafeToOpen(run: CloneRun, step: PlanStep): void {
   const { book, plan, request } = run;
-  const scrub = plan.steps.find((st) => st.role === 'scrubs-addresses');
-  const tasks = plan.steps.find((st) => st.role === 'disables-tasks');
+  const scrub = stepWithRole(plan, 'scrubs-addresses');
+  const tasks = stepWithRole(plan, 'disables-tasks');
   const scrubStatus = scrub ? book.of(scrub).status : 'missing';
   const tasksStatus = tasks ? book.of(tasks).status : 'missing';
   const tasksOk = tasksStatus === 'done' || (tasksStatus === 'skipped' && request.keepScheduledTasks);
