@@ -5,11 +5,11 @@ import { createActivities } from '../activities';
 import { AzureBlobArchives } from '../activities/archive/azure-blob';
 import { TenantDatabases } from '../activities/database/engines';
 import { MssqlTenantDatabase } from '../activities/database/mssql';
-import { PostgresTenantDatabase } from '../activities/database/postgres/engine';
 import { loadProfile } from '../activities/database/profile';
 import { SmtpMailer } from '../activities/mail/smtp';
 import { createPlatform } from '../activities/platform';
 import type { Config } from './config';
+import { postgresEngine } from './postgres';
 
 export interface RunningWorker {
   worker: Worker;
@@ -22,12 +22,7 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
   const profile = loadProfile(config.SANITIZATION_PROFILE);
   // Each tenant's engine comes from the directory; a worker serves the engines it has a server for.
   const databases = new TenantDatabases({
-    postgres: new PostgresTenantDatabase({
-      adminUrl: config.TENANT_DB_URL,
-      loginPassword: config.TENANT_LOGIN_PASSWORD,
-      pgBinDir: config.PG_BIN_DIR,
-      lockWaitTimeoutMs: config.PG_LOCK_WAIT_TIMEOUT_MS,
-    }),
+    postgres: await postgresEngine(config),
     mssql: config.TENANT_MSSQL_URL
       ? new MssqlTenantDatabase({ adminUrl: config.TENANT_MSSQL_URL, loginPassword: config.TENANT_LOGIN_PASSWORD, backupsTo: config.TENANT_MSSQL_BACKUPS })
       : undefined,

@@ -42,7 +42,39 @@ export const configSchema = z.object({
   TENANT_MSSQL_URL: z.string().optional(),
   /** Where the SQL Server writes tenant backups: into the backup archive (TO URL) or to a folder it shares with the worker. */
   TENANT_MSSQL_BACKUPS: z.enum(['archive', 'disk'], { error: 'TENANT_MSSQL_BACKUPS must be "archive" or "disk"' }).default('archive'),
+  /** The profile of the copy and restore plans; default profiles/default.yaml. */
   SANITIZATION_PROFILE: z.string().optional(),
+  /** The profile of the point-in-time plan (seed 003's rules); default profiles/point-in-time.yaml. */
+  SANITIZATION_PROFILE_POINT_IN_TIME: z.string().optional(),
+
+  /**
+   * The tenant server's continuous backup (pgBackRest): its stanza, and its configuration file
+   * where that is not pgBackRest's default. Unset: point-in-time clones on PostgreSQL are refused.
+   */
+  PGBACKREST_STANZA: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'PGBACKREST_STANZA must be 1-64 letters, digits, _ . or -')
+    .optional(),
+  PGBACKREST_CONFIG: z.string().optional(),
+  /** Folder holding `postgres` of the tenant server's major version, for scratch servers; default: PATH. */
+  PG_SERVER_BIN_DIR: z.string().optional(),
+  /** Where scratch servers of point-in-time restores live (one folder per target, removed after each). */
+  PG_SCRATCH_DIR: z
+    .string()
+    .refine((p) => p.startsWith('/'), 'PG_SCRATCH_DIR must be an absolute path')
+    .optional(),
+  /** A worker running as root runs PostgreSQL's programs and pgBackRest as this account. */
+  PG_OS_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'PG_OS_USER must be an OS account name')
+    .default('postgres'),
+  /** How long a scratch server may take to recover to the requested point. */
+  PG_RECOVERY_TIMEOUT_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(7_200_000),
+  /** How far back a point-in-time clone may go, by the source's kind (seed 003: 28 and 7 days). */
+  PITR_RETENTION_PRODUCTION_DAYS: z.coerce.number().int().min(1).max(3650).default(28),
+  PITR_RETENTION_SANDBOX_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  /** A scheduled server backup (type auto) is a full one when the newest full one is older than this. */
+  SERVER_BACKUP_FULL_EVERY_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   /** Domains a request may rewrite addresses into; anything else is refused before a clone touches anything. */
   SANDBOX_MAIL_DOMAINS: sandboxDomains,
   QUERY_ROLE: z

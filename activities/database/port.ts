@@ -40,6 +40,36 @@ export interface BackupOptions {
   serverTarget?: ServerBlobTarget;
 }
 
+/** Whether a database can be restored as it was at an instant, and from what (or why not). */
+export type PointInTimeCoverage = { reachable: true; detail: string } | { reachable: false; reason: string };
+
+export type ServerBackupType = 'full' | 'diff' | 'incr';
+
+/** One backup of a whole tenant server in its continuous backup's repository. */
+export interface ServerBackupRef {
+  label: string;
+  type: ServerBackupType;
+  startedAt: string;
+  stoppedAt: string;
+  /** The server's size when it was taken, and what the backup takes in the repository. */
+  sizeBytes: number;
+  repositoryBytes: number;
+}
+
+/**
+ * The continuous backup of the whole tenant server (PostgreSQL: pgBackRest, with the server
+ * archiving its write-ahead log): the backups every point-in-time restore starts from. SQL
+ * Server keeps its own backup history, taken by its own jobs, so its engine has none.
+ */
+export interface ContinuousBackup {
+  /** The repository's name for the server (pgBackRest's stanza). */
+  readonly name: string;
+  /** Every backup in the repository, oldest first. */
+  list(): Promise<ServerBackupRef[]>;
+  /** Take a backup of the server, while its users go on working. */
+  take(type: ServerBackupType, opts?: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<ServerBackupRef>;
+}
+
 export interface RestoreOptions extends CopyOptions {
   /** Read access to the container a server-written backup lives in (see ServerBlobTarget). */
   serverSource?: { containerUrl: string; sasToken: string };
@@ -203,6 +233,18 @@ export interface DatabaseTransfer {
    * so, before `target` is touched.
    */
   restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number; detail: string }>;
+
+  /**
+   * Whether restoreToPointInTime could restore `source` as it was at `at`, read without
+   * touching anything: the preflight's answer, naming the backups it would use or why not.
+   */
+  pointInTimeCoverage(source: string, at: string): Promise<PointInTimeCoverage>;
+
+  /** Stop and remove whatever an interrupted point-in-time restore into `target` left (a scratch server). */
+  discardRestoreWork(target: string): Promise<void>;
+
+  /** The server's continuous backup, or null when the engine or this worker has none. */
+  readonly continuousBackup: ContinuousBackup | null;
 }
 
 /**

@@ -1,4 +1,7 @@
-/** An Azurite blob service on a free port, in memory, gone after close(): for tests and benchmarks. */
+/**
+ * An Azurite blob service on a free port, in memory, gone after close(): for tests and
+ * benchmarks, and (over HTTPS) for the continuous backup's repository.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +21,15 @@ export interface AzuriteHandle {
 
 const STARTUP_TIMEOUT_MS = 20_000;
 
+export interface AzuriteOptions {
+  /** Serve HTTPS with this certificate and key (PEM files) instead of HTTP. */
+  tls?: { cert: string; key: string };
+  /** Default 0: a free port. */
+  port?: number;
+}
+
 /** Starts Azurite's blob service in a child process on a free port, in memory only. */
-export async function startAzurite(): Promise<AzuriteHandle> {
+export async function startAzurite(opts: AzuriteOptions = {}): Promise<AzuriteHandle> {
   const main = require.resolve('azurite/dist/src/blob/main.js');
   // In-memory mode refuses --location, so the process runs in a scratch cwd in case it writes anything.
   const workdir = mkdtempSync(path.join(tmpdir(), 'azurite-'));
@@ -30,7 +40,8 @@ export async function startAzurite(): Promise<AzuriteHandle> {
       '--blobHost',
       '127.0.0.1',
       '--blobPort',
-      '0',
+      String(opts.port ?? 0),
+      ...(opts.tls ? ['--cert', opts.tls.cert, '--key', opts.tls.key] : []),
       '--inMemoryPersistence',
       '--extentMemoryLimit',
       '512',
@@ -83,8 +94,9 @@ export async function startAzurite(): Promise<AzuriteHandle> {
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
-  const blobUrl = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
-  await waitUntilAnswering(blobUrl);
+  const blobUrl = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  // A certificate this process does not trust fails fetch(); Azurite opens its port only once it serves.
+  if (!opts.tls) await waitUntilAnswering(blobUrl);
 
   return {
     connectionString: azuriteConnectionString(port, AZURITE_ACCOUNT, AZURITE_KEY),

@@ -30,7 +30,19 @@ export async function waitForPostgres(url: string, timeoutMs = 30_000): Promise<
   }
 }
 
-export async function startPostgres(opts: { dataDir: string; port: number; url?: string }): Promise<RunningPostgres> {
+export interface StartPostgresOptions {
+  dataDir: string;
+  port: number;
+  /** A server to use instead of an embedded one. */
+  url?: string;
+  /** Extra initdb and postgres arguments of an embedded server (e.g. WAL archiving). */
+  initdbFlags?: string[];
+  postgresFlags?: string[];
+  /** Runs once the embedded server's data directory exists (and, as root, its OS account), before it starts. */
+  beforeStart?: () => Promise<void>;
+}
+
+export async function startPostgres(opts: StartPostgresOptions): Promise<RunningPostgres> {
   if (opts.url) {
     await waitForPostgres(opts.url, 5000);
     return { url: opts.url, embedded: false, stop: async () => undefined };
@@ -44,10 +56,13 @@ export async function startPostgres(opts: { dataDir: string; port: number; url?:
     persistent: false,
     // Needed when run as root (CI); harmless for a normal user.
     createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: opts.initdbFlags ?? [],
+    postgresFlags: opts.postgresFlags ?? [],
     onLog: () => undefined,
     onError: () => undefined,
   });
   await server.initialise();
+  await opts.beforeStart?.();
   await server.start();
   const url = `postgres://postgres:postgres@127.0.0.1:${opts.port}/postgres`;
   await waitForPostgres(url);

@@ -58,12 +58,18 @@ describe('PostgreSQL specifics', () => {
     await assert.rejects(engine.ensureLogin(source, 'pg_sneaky'), /"pg_sneaky".*reserved/);
   });
 
-  test('point-in-time restore is refused (the WAL is per server), bad names by name, and nothing is touched', async () => {
+  test('point-in-time restore without a continuous backup is refused with the setting to make, bad names by name, and nothing is touched', async () => {
     const before = await engine.checksum(source);
     await assert.rejects(
       engine.restoreToPointInTime(source, target, '2026-11-21T00:00:00Z'),
-      /point-in-time restore of ".*" to "2026-11-21T00:00:00Z" is not possible on PostgreSQL: its write-ahead log is per server/,
+      /no continuous backup of the PostgreSQL tenant server configured \(set PGBACKREST_STANZA/,
     );
+    assert.deepEqual(await engine.pointInTimeCoverage(source, '2026-11-21T00:00:00Z'), {
+      reachable: false,
+      reason:
+        'this worker has no continuous backup of the PostgreSQL tenant server configured (set PGBACKREST_STANZA, and PGBACKREST_CONFIG where its configuration file is not the default)',
+    });
+    assert.equal(engine.continuousBackup, null);
     await assert.rejects(engine.restoreToPointInTime('Bad;name', target, '2026-11-21T00:00:00Z'), /invalid database name "Bad;name"/);
     assert.deepEqual(await engine.checksum(source), before);
     assert.equal(await engine.exists(target), false);

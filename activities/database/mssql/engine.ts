@@ -12,6 +12,7 @@ import type {
   DatabaseInspection,
   DirectoryUser,
   BackupOptions,
+  PointInTimeCoverage,
   RestoreOptions,
   ScrubCheckpoint,
   ScrubOptions,
@@ -24,7 +25,7 @@ import * as admin from './admin';
 import { Connections, parseAdminUrl } from './connections';
 import * as copy from './copy';
 import * as data from './data';
-import { restoreToPointInTime } from './point-in-time';
+import { pointInTimeCoverage, restoreToPointInTime } from './point-in-time';
 import * as scrub from './scrub';
 
 export interface MssqlTenantDatabaseOptions {
@@ -125,6 +126,16 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
   restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number; detail: string }> {
     return restoreToPointInTime(this.conns, source, target, at, opts);
   }
+
+  pointInTimeCoverage(source: string, at: string): Promise<PointInTimeCoverage> {
+    return pointInTimeCoverage(this.conns, source, at);
+  }
+
+  /** A restore into `target` runs on the server itself and leaves nothing elsewhere. */
+  async discardRestoreWork(): Promise<void> {}
+
+  /** SQL Server's backups are taken by its own jobs; restores read them from msdb's history. */
+  readonly continuousBackup = null;
 
   async prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>> {
     return data.prepareDatabase(await this.db(db), identity, profile, productionBaseUrl);

@@ -5,11 +5,11 @@
  * backups; this file only runs them. Azure SQL Database is refused: its point-in-time restore
  * is an Azure Resource Manager operation (createMode PointInTimeRestore), not T-SQL.
  */
-import type { CopyOptions } from '../port';
+import type { CopyOptions, PointInTimeCoverage } from '../port';
 import { rows, run, type Connections } from './connections';
 import { requireDatabase, restoreInto, serverInfo, sizeOf, tableCount } from './copy';
 import { MonotonicProgress, runTracked } from './progress';
-import { planRestoreChain, type BackupHistoryRow } from './restore-chain';
+import { RestoreChainError, planRestoreChain, type BackupHistoryRow } from './restore-chain';
 import * as tc from './tsql/copy';
 import { backupHistory, serverClock } from './tsql/history';
 import { checkIdentifier } from './tsql/identifiers';
@@ -41,16 +41,32 @@ interface ServerError {
   precedingErrors?: ServerError[];
 }
 
+const AZURE_REFUSAL =
+  'Azure SQL Database restores to a point in time through Azure Resource Manager (createMode PointInTimeRestore), not T-SQL; this engine does not call it';
+
+/** The restore chain `at` needs, chosen from msdb as restoreToPointInTime would, without restoring anything. */
+export async function pointInTimeCoverage(conns: Connections, source: string, at: string): Promise<PointInTimeCoverage> {
+  checkIdentifier('database name', source);
+  if ((await serverInfo(conns)).azure) return { reachable: false, reason: AZURE_REFUSAL };
+  await requireDatabase(conns, source);
+  const master = await conns.master();
+  const [clock] = await rows<{ utc_now: string; offset_min: number }>(master, serverClock());
+  const history = await rows<BackupHistoryRow>(master, backupHistory(source));
+  try {
+    const chain = planRestoreChain(history, { database: source, at, nowMs: Date.parse(`${clock.utc_now}Z`), serverOffsetMin: clock.offset_min });
+    return { reachable: true, detail: `from the full backup finished ${chain.full.finishedAt} and ${chain.logs.length} log backup(s)` };
+  } catch (err) {
+    if (err instanceof RestoreChainError) return { reachable: false, reason: err.message };
+    throw err;
+  }
+}
+
 export async function restoreToPointInTime(conns: Connections, source: string, target: string, at: string, opts: CopyOptions = {}): Promise<PointInTimeResult> {
   checkIdentifier('database name', source);
   checkIdentifier('database name', target);
   if (source === target) throw new Error(`cannot restore "${source}" to a point in time onto itself`);
   const info = await serverInfo(conns);
-  if (info.azure) {
-    throw new Error(
-      'Azure SQL Database restores to a point in time through Azure Resource Manager (createMode PointInTimeRestore), not T-SQL; this engine does not call it',
-    );
-  }
+  if (info.azure) throw new Error(AZURE_REFUSAL);
   await requireDatabase(conns, source);
   const master = await conns.master();
   const [clock] = await rows<{ utc_now: string; offset_min: number }>(master, serverClock());

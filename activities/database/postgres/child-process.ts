@@ -1,5 +1,5 @@
 /**
- * Runs pg_dump / pg_restore as a process group, streaming stderr lines to a callback, so a
+ * Runs pg_dump / pg_restore / pgbackrest as a process group, streaming stderr lines to a callback, so a
  * cancelled copy can kill the tool together with its parallel worker processes.
  */
 import { spawn } from 'node:child_process';
@@ -8,6 +8,16 @@ export interface RunOptions {
   env: NodeJS.ProcessEnv;
   onLine?: (line: string) => void;
   signal?: AbortSignal;
+  /** The OS account to run as (a worker running as root runs server tools as the server's owner). */
+  account?: OsAccount;
+  cwd?: string;
+  /** Told the process group's id once it runs, so a later attempt can stop a tool this one's crash left running. */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface OsAccount {
+  uid: number;
+  gid: number;
 }
 
 export function abortError(signal: AbortSignal | undefined, what: string): Error {
@@ -20,7 +30,8 @@ export function abortError(signal: AbortSignal | undefined, what: string): Error
 export function runTool(command: string, args: string[], opts: RunOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(abortError(opts.signal, command));
-    const child = spawn(command, args, { env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, ...opts.account });
+    if (child.pid) opts.onSpawn?.(child.pid);
     const tail: string[] = [];
     let stdout = '';
     let pending = '';

@@ -107,6 +107,24 @@ async function dirBytes(dir: string): Promise<number> {
   return total;
 }
 
+/**
+ * Where a copy reads from: a database of the tenant server, or of a point-in-time restore's
+ * scratch server. The copy reads nothing but what pg_dump reads through `env`.
+ */
+export interface DumpSource {
+  /** The database's name, as pg_dump connects to it. */
+  database: string;
+  /** pg_dump's connection (PG* variables, no password on the command line). */
+  env: NodeJS.ProcessEnv;
+  /** Its user tables, for progress. */
+  tables: number;
+}
+
+/** Tool hooks a copy passes on to pg_dump / pg_restore (see runTool's onSpawn). */
+export interface ToolHooks {
+  onSpawn?: (pid: number) => void;
+}
+
 export async function copyDatabase(
   conns: Connections,
   tools: CopyTools,
@@ -120,13 +138,30 @@ export async function copyDatabase(
   const admin = conns.admin();
   if (!(await databaseExists(admin, source))) throw new Error(`source database "${source}" does not exist`);
   if (!(await databaseExists(admin, target))) throw new Error(`target database "${target}" does not exist (create it first)`);
+  const tables = await userTableCount(conns.db(source));
+  await conns.release(source);
+  return copyInto(conns, tools, { database: source, env: conns.childEnv(source), tables }, target, opts);
+}
+
+/**
+ * Copy `from` into the existing `target` of the tenant server, emptied first: pg_dump in
+ * directory format and pg_restore, both with `opts.jobs` parallel jobs.
+ */
+export async function copyInto(
+  conns: Connections,
+  tools: CopyTools,
+  from: DumpSource,
+  target: string,
+  opts: CopyOptions & ToolHooks = {},
+): Promise<{ bytes: number; tables: number; dumpBytes: number }> {
+  const source = from.database;
   const jobs = checkJobs('copy', opts.jobs);
   const progress = opts.onProgress ?? (() => undefined);
   const signal = opts.signal;
+  const admin = conns.admin();
 
   await resetTarget(conns.db(target));
-  const sourceTables = Math.max(1, await userTableCount(conns.db(source)));
-  await conns.release(source);
+  const sourceTables = Math.max(1, from.tables);
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tenant-clone-dump-'));
   const dumpDir = path.join(dir, 'dump');
@@ -138,8 +173,9 @@ export async function copyDatabase(
       tools.pgDump,
       [...dumpArgs(tools), '--format=directory', `--jobs=${jobs}`, '--no-owner', '--no-privileges', '--verbose', `--file=${dumpDir}`, source],
       {
-        env: conns.childEnv(source),
+        env: from.env,
         signal,
+        onSpawn: opts.onSpawn,
         onLine: (line) => {
           if (isTableDumped(line, jobs)) {
             dumped++;
@@ -161,6 +197,7 @@ export async function copyDatabase(
     await runTool(tools.pgRestore, [`--jobs=${jobs}`, '--no-owner', '--no-privileges', '--exit-on-error', '--verbose', `--dbname=${target}`, dumpDir], {
       env: conns.childEnv(target),
       signal,
+      onSpawn: opts.onSpawn,
       onLine: (line) => {
         if (isTableRestored(line, jobs)) {
           restored++;

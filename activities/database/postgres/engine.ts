@@ -8,9 +8,11 @@ import type {
   AppAuthorization,
   AddressColumn,
   CompanyInfo,
+  ContinuousBackup,
   CopyOptions,
   DatabaseInspection,
   DirectoryUser,
+  PointInTimeCoverage,
   ProgressFn,
   ScrubCheckpoint,
   ScrubOptions,
@@ -22,15 +24,16 @@ import type {
 import * as admin from './admin';
 import { backupDatabase, restoreDatabase } from './backup';
 import { checksum } from './checksum';
+import { PgBackRestContinuousBackup } from './continuous-backup';
 import * as company from './company';
 import { Connections } from './connections';
 import { copyDatabase, copyTools, type CopyTools } from './copy';
 import * as sanitize from './sanitize';
 import { scrubEmails } from './scrub';
-import { checkIdentifier } from './identifiers';
 import * as users from './users';
 import { addressColumns, countAddressesAt, verifyEmails } from './verify';
 import { missingProfileNames } from './profile-names';
+import { discardRestoreWork, pointInTimeCoverage, restoreToPointInTime, type PointInTimeSettings } from './point-in-time';
 
 export interface PostgresTenantDatabaseOptions {
   /** Superuser URL of the server (any database, e.g. /postgres). */
@@ -41,6 +44,8 @@ export interface PostgresTenantDatabaseOptions {
   pgBinDir?: string;
   /** How long a copy or backup waits for a lock on the source's tables before failing (default 60 s). */
   lockWaitTimeoutMs?: number;
+  /** The server's continuous backup and where its point-in-time restores run; none: such restores are refused. */
+  pointInTime?: PointInTimeSettings;
 }
 
 export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspection {
@@ -48,6 +53,8 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
   private readonly conns: Connections;
   private readonly tools: CopyTools;
   private readonly loginPassword: string;
+  private readonly pointInTime: PointInTimeSettings | null;
+  readonly continuousBackup: ContinuousBackup | null;
 
   constructor(opts: PostgresTenantDatabaseOptions) {
     if (!opts || typeof opts.adminUrl !== 'string') throw new Error('PostgresTenantDatabase: adminUrl is required');
@@ -57,6 +64,8 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
     this.conns = new Connections(opts.adminUrl);
     this.tools = copyTools(opts.pgBinDir, opts.lockWaitTimeoutMs);
     this.loginPassword = opts.loginPassword;
+    this.pointInTime = opts.pointInTime ?? null;
+    this.continuousBackup = opts.pointInTime ? new PgBackRestContinuousBackup(opts.pointInTime.backups, opts.pointInTime.processMax) : null;
   }
 
   exists(db: string): Promise<boolean> {
@@ -103,16 +112,20 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
   }
 
   /**
-   * Refused: PostgreSQL keeps its write-ahead log per server, so one tenant's database cannot
-   * be rolled forward to an instant on its own. The nearest right thing is the backup taken at
-   * or before that instant (restoreDatabase).
+   * The write-ahead log is per server, so the server's continuous backup (pgBackRest) is
+   * restored with only `source` into a scratch server that recovers to `at`, and `source` is
+   * copied from there into `target` (point-in-time.ts).
    */
-  async restoreToPointInTime(source: string, target: string, at: string): Promise<{ tables: number; bytes: number; detail: string }> {
-    checkIdentifier('database name', source);
-    checkIdentifier('target database name', target);
-    throw new Error(
-      `point-in-time restore of "${source}" to ${JSON.stringify(at)} is not possible on PostgreSQL: its write-ahead log is per server, not per database; restore the backup taken at or before that time instead`,
-    );
+  restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number; detail: string }> {
+    return restoreToPointInTime(this.conns, this.tools, this.pointInTime, source, target, at, opts);
+  }
+
+  pointInTimeCoverage(source: string, at: string): Promise<PointInTimeCoverage> {
+    return pointInTimeCoverage(this.conns, this.pointInTime, source, at);
+  }
+
+  discardRestoreWork(target: string): Promise<void> {
+    return discardRestoreWork(this.pointInTime, target);
   }
 
   prepareDatabase(db: string, identity: TenantIdentity, profile: SanitizationProfile, productionBaseUrl: string): Promise<Record<string, number>> {

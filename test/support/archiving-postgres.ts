@@ -1,0 +1,54 @@
+/** A tenant server with a continuous backup (pgBackRest into Azurite over HTTPS), for the point-in-time tests. */
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { findPgBackRest } from '../../stack/services/continuous-backup';
+import { startArchivingPostgres, type ArchivingPostgres } from '../../stack/services/archiving-postgres';
+import { loadConfig, type Config } from '../../worker/config';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestArchivingServer extends ArchivingPostgres {
+  /** Scratch servers of this suite's restores live here (checked empty after each restore). */
+  scratchDir: string;
+  /** Worker settings for this server and its repository. */
+  settings: Record<string, string>;
+  /** The worker's configuration for this server alone (platform settings are placeholders). */
+  config(): Config;
+}
+
+export async function startTestArchivingServer(): Promise<TestArchivingServer> {
+  const pgbackrest = await findPgBackRest();
+  if (!pgbackrest)
+    throw new Error(
+      'pgbackrest is not installed: the point-in-time tests need it (Debian: apt-get install pgbackrest; `npm test` installs it when run as root)',
+    );
+  const dir = mkdtempSync(path.join(tmpdir(), 'tc-pitr-'));
+  const server = await startArchivingPostgres({ dir, port: await freePort(), pgbackrest });
+  const scratchDir = path.join(dir, 'scratch');
+  const settings = { TENANT_DB_URL: server.url, PG_SCRATCH_DIR: scratchDir, ...server.backup.workerSettings };
+  return {
+    ...server,
+    scratchDir,
+    settings,
+    config: () =>
+      loadConfig({
+        ...settings,
+        TENANT_LOGIN_PASSWORD: 'test-login-password-123',
+        PLATFORM_URL: 'http://127.0.0.1:1',
+        WEBHOOK_SIGNING_SECRET: 'unused-in-this-suite-0123',
+        ARCHIVE_AZURE_CONNECTION: 'AccountName=unused;',
+        ARCHIVE_SOARC_CONNECTION: 'AccountName=unused;',
+      }),
+  };
+}
