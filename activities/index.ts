@@ -3,6 +3,7 @@
  * activity names, so a plan naming an activity that does not exist fails to compile.
  */
 import type { BackupActivities } from '../workflows/backup-tenant';
+import type { ServerBackupActivities } from '../workflows/backup-server';
 import type { ProfileCheckActivities } from '../workflows/profile-check';
 import type { ActivityName } from '../workflows/activity-contracts';
 import type { StepActivity } from '../workflows/step-contract';
@@ -27,9 +28,10 @@ export interface ActivityDeps extends CrossSystemDeps {
   queryRole: string;
   copyJobs: number;
   archiveConcurrency: number;
+  fullBackupEveryDays: number;
 }
 
-export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> & BackupActivities & ProfileCheckActivities {
+export function createActivities(deps: ActivityDeps): Record<ActivityName, StepActivity> & BackupActivities & ServerBackupActivities & ProfileCheckActivities {
   const activities = keptAlive({
     ...backupActivities(deps),
     ...profileCheckActivities(deps),

@@ -7,6 +7,7 @@ import {
   CancelledFailure,
   Client,
   Connection,
+  ScheduleAlreadyRunning,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -29,11 +30,12 @@ import {
   type CloneProgress,
   type UpdateAnswer,
 } from '../workflows/messages';
-import { RequestError, cloneWorkflowId, normalizeRequest, type CloneRequest, type CloneRequestInput } from '../workflows/request';
+import { RequestError, cloneWorkflowId, normalizeRequest, type CloneRequest, type CloneRequestInput, type PlanId } from '../workflows/request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/search-attributes';
 import { randomUUID } from 'node:crypto';
 import { withLiveProgress } from './live-progress';
-import type { backupTenant, checkProfile, cloneTenant } from '../workflows';
+import type { backupServer, backupTenant, checkProfile, cloneTenant } from '../workflows';
+import { SERVER_BACKUP_SCHEDULE_ID, SERVER_BACKUP_TYPES, SERVER_BACKUP_WORKFLOW_ID, type ServerBackupChoice } from '../workflows/backup-server';
 import { PROFILE_CHECK_REFUSED, type ProfileCheckReport } from '../workflows/profile-check';
 import { backupWorkflowId } from '../workflows/backup-tenant';
 import { checkTenantId } from '../workflows/request';
@@ -375,6 +377,56 @@ export class TenantCloneClient {
     });
   }
 
+  /**
+   * Start a backup of the whole PostgreSQL tenant server into its continuous backup (the base of
+   * every point-in-time clone), or join the one already running.
+   */
+  async backupServer(type: ServerBackupChoice = 'auto'): Promise<WorkflowHandleWithFirstExecutionRunId<typeof backupServer>> {
+    if (!(SERVER_BACKUP_TYPES as readonly string[]).includes(type)) {
+      throw new RequestError(`server backup type ${JSON.stringify(type)} is invalid: expected one of ${SERVER_BACKUP_TYPES.join(', ')}`);
+    }
+    return this.client.workflow.start<typeof backupServer>('backupServer', {
+      args: [{ type }],
+      taskQueue: this.taskQueue,
+      workflowId: SERVER_BACKUP_WORKFLOW_ID,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: `${type} backup of the PostgreSQL tenant server`,
+    });
+  }
+
+  /**
+   * Create (or update) the Temporal Schedule that backs up the tenant server every night at
+   * `hour:minute` UTC, type auto (full weekly, differential between); a night's backup still
+   * running when the next is due makes that one skip. Returns the schedule id.
+   */
+  async scheduleServerBackups(at: { hour: number; minute: number } = { hour: 1, minute: 0 }): Promise<string> {
+    if (!Number.isInteger(at.hour) || at.hour < 0 || at.hour > 23 || !Number.isInteger(at.minute) || at.minute < 0 || at.minute > 59) {
+      throw new RequestError(`backup time ${JSON.stringify(at)} is invalid: an hour 0-23 and a minute 0-59 (UTC)`);
+    }
+    const options = {
+      spec: { calendars: [{ hour: at.hour, minute: at.minute, comment: 'nightly backup of the tenant server' }] },
+      action: {
+        type: 'startWorkflow' as const,
+        workflowType: 'backupServer',
+        args: [{ type: 'auto' as const }],
+        taskQueue: this.taskQueue,
+        workflowId: SERVER_BACKUP_WORKFLOW_ID,
+        staticSummary: 'Nightly backup of the PostgreSQL tenant server',
+      },
+      policies: { overlap: 'SKIP' as const, catchupWindow: '1 hour' as const },
+    };
+    try {
+      await this.client.schedule.create({ scheduleId: SERVER_BACKUP_SCHEDULE_ID, ...options });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await this.client.schedule
+        .getHandle(SERVER_BACKUP_SCHEDULE_ID)
+        .update((prev) => ({ ...prev, ...options, policies: { ...prev.policies, ...options.policies } }));
+    }
+    return SERVER_BACKUP_SCHEDULE_ID;
+  }
+
   async backupResult(tenant: string): Promise<BackupRef> {
     return this.client.workflow.getHandle<typeof backupTenant>(backupWorkflowId(tenant)).result();
   }
@@ -385,11 +437,11 @@ export class TenantCloneClient {
    * clone would be refused or fail (`problems`, empty when it would pass). The worker reads the
    * database: its credentials never leave it. An unknown tenant throws CloneRefusedError.
    */
-  async checkProfile(tenant: string, opts: { mailDomain?: string } = {}): Promise<ProfileCheckReport> {
+  async checkProfile(tenant: string, opts: { mailDomain?: string; plan?: PlanId } = {}): Promise<ProfileCheckReport> {
     checkTenantId('checked', tenant);
     try {
       return await this.client.workflow.execute<typeof checkProfile>('checkProfile', {
-        args: [{ tenant, mailDomain: opts.mailDomain ?? 'mailinator.com' }],
+        args: [{ tenant, mailDomain: opts.mailDomain ?? 'mailinator.com', ...(opts.plan ? { plan: opts.plan } : {}) }],
         taskQueue: this.taskQueue,
         workflowId: `profile-check-${tenant}-${randomUUID().slice(0, 8)}`,
         staticSummary: `Profile check of ${tenant}`,

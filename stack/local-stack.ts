@@ -13,10 +13,16 @@
  * Other variables:
  *   DATABASE_URL   superuser URL of a PostgreSQL server to use instead of the embedded one
  *   TASK_QUEUE     the worker's task queue (default tenant-clone)
- *   POLL_INTERVAL_MS, COPY_JOBS, ARCHIVE_COPY_CONCURRENCY, SANITIZATION_PROFILE, PG_BIN_DIR
+ *   POLL_INTERVAL_MS, COPY_JOBS, ARCHIVE_COPY_CONCURRENCY, SANITIZATION_PROFILE(_POINT_IN_TIME), PG_BIN_DIR,
+ *   PITR_RETENTION_PRODUCTION_DAYS, PITR_RETENTION_SANDBOX_DAYS
  *                  passed on to the worker's configuration when set
  *
- * State lives in .stack/: pg/ (embedded PostgreSQL, thrown away on stop), temporal.db,
+ * The embedded PostgreSQL archives its WAL with pgBackRest (installed when missing and possible)
+ * into a repository on an Azurite served over HTTPS, takes a first full backup, and a Temporal
+ * Schedule backs it up nightly: point-in-time clones work as in production. Without pgBackRest
+ * (or with DATABASE_URL), they are refused with the reason.
+ *
+ * State lives in .stack/: pg/ (embedded PostgreSQL and its backup settings, thrown away on stop), temporal.db,
  * azurite/, logs/ (one log per service; the previous run's as *.prev.log), env (for
  * `source .stack/env` in another terminal) and stack.pid while the stack runs.
  */
@@ -25,7 +31,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TenantCloneClient } from '../client';
 import { AzureBlobArchives } from '../activities/archive/azure-blob';
-import { PostgresTenantDatabase } from '../activities/database/postgres/engine';
+import type { PostgresTenantDatabase } from '../activities/database/postgres/engine';
+import { postgresEngine } from '../worker/postgres';
 import { loadProfile, type SanitizationProfile } from '../activities/database/profile';
 import { EmulatorAdmin } from '../emulator/admin-client';
 import { ensureDatabase } from '../emulator/database';
@@ -37,7 +44,9 @@ import { assertPortsFree, stackPorts, type StackPorts } from './ports';
 import { seedDemo } from './seed/reseed-demo';
 import { startStackAzurite } from './services/azurite';
 import { startMaildev } from './services/maildev';
-import { startPostgres } from './services/postgres';
+import { startArchivingPostgres } from './services/archiving-postgres';
+import { ensurePgBackRest, type LocalContinuousBackup } from './services/continuous-backup';
+import { startPostgres, type RunningPostgres } from './services/postgres';
 import type { Child } from './services/process';
 import { stopPostgres } from './services/stop-postgres';
 import { startTemporalDev, temporalCliFound } from './services/temporal';
@@ -53,7 +62,17 @@ export const REPO_ROOT = path.join(__dirname, '..');
 const EMULATOR_DATABASE = 'tenant_clone_platform';
 
 /** Worker settings a developer may tune from the shell; everything else the stack decides. */
-const PASSED_TO_WORKER = ['POLL_INTERVAL_MS', 'COPY_JOBS', 'ARCHIVE_COPY_CONCURRENCY', 'SANITIZATION_PROFILE', 'PG_BIN_DIR', 'QUERY_ROLE'] as const;
+const PASSED_TO_WORKER = [
+  'POLL_INTERVAL_MS',
+  'COPY_JOBS',
+  'ARCHIVE_COPY_CONCURRENCY',
+  'SANITIZATION_PROFILE',
+  'SANITIZATION_PROFILE_POINT_IN_TIME',
+  'PG_BIN_DIR',
+  'QUERY_ROLE',
+  'PITR_RETENTION_PRODUCTION_DAYS',
+  'PITR_RETENTION_SANDBOX_DAYS',
+] as const;
 
 export interface LocalStackOptions {
   /** Where ports, DATABASE_URL and worker settings are read from; default process.env. */
@@ -74,6 +93,8 @@ export interface LocalStack {
   /** Superuser URL of the PostgreSQL server holding the tenant databases. */
   adminUrl: string;
   embeddedPostgres: boolean;
+  /** The tenant server archives its WAL into a pgBackRest repository: point-in-time clones work. */
+  continuousBackup: boolean;
   /** The worker's configuration (holds the generated secrets: keep it in this process). */
   config: Config;
   profile: SanitizationProfile;
@@ -145,8 +166,27 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       }
       log(`PostgreSQL: starting the embedded server on port ${ports.postgres} (${pgDir})`);
     }
-    const pgServer = await startPostgres({ dataDir: pgDir, port: ports.postgres, url: externalPg });
-    started.push({ name: 'PostgreSQL', stop: () => stopPostgres(pgServer, ports.postgres, pgDir) });
+    let pgServer: RunningPostgres;
+    let continuous: LocalContinuousBackup | null = null;
+    const pgbackrest = externalPg ? null : await ensurePgBackRest(log);
+    if (pgbackrest) {
+      log('PostgreSQL: WAL archiving with pgBackRest into a repository on Azurite over HTTPS, and a first full backup');
+      const archiving = await startArchivingPostgres({ dir: pgDir, port: ports.postgres, pgbackrest });
+      pgServer = archiving.postgres;
+      continuous = archiving.backup;
+      started.push({
+        name: 'PostgreSQL and its backup repository',
+        stop: async () => {
+          await stopPostgres(archiving.postgres, ports.postgres, archiving.dataDir);
+          await archiving.backup.stop();
+          rmSync(pgDir, { recursive: true, force: true });
+        },
+      });
+    } else {
+      if (!externalPg) log('PostgreSQL: pgbackrest is not installed, so point-in-time clones are refused (Debian: apt-get install pgbackrest)');
+      pgServer = await startPostgres({ dataDir: pgDir, port: ports.postgres, url: externalPg });
+      started.push({ name: 'PostgreSQL', stop: () => stopPostgres(pgServer, ports.postgres, pgDir) });
+    }
     const adminUrl = pgServer.url;
 
     // 2. Temporal
@@ -199,6 +239,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       SMTP_FROM: 'tenant-clone@localhost',
       // The emulator answers at once: poll it briskly so the demo does not idle.
       POLL_INTERVAL_MS: '250',
+      ...(continuous ? { ...continuous.workerSettings, PG_SCRATCH_DIR: path.join(stackDir, 'scratch') } : {}),
     };
     for (const key of PASSED_TO_WORKER) if (env[key]) workerEnv[key] = env[key];
     const config = loadConfig(workerEnv);
@@ -209,7 +250,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     const client = await TenantCloneClient.connect({ address: config.TEMPORAL_ADDRESS, taskQueue: config.TASK_QUEUE });
     started.push({ name: 'client connection', stop: () => client.close() });
-    const db = new PostgresTenantDatabase({ adminUrl, loginPassword: config.TENANT_LOGIN_PASSWORD, pgBinDir: config.PG_BIN_DIR });
+    if (continuous) {
+      const schedule = await client.scheduleServerBackups();
+      log(`server backups: Temporal Schedule ${schedule}, every night at 01:00 UTC (full weekly, differential between)`);
+    }
+    const db = await postgresEngine(config);
     started.push({ name: 'database connections', stop: () => db.close() });
     const archives = new AzureBlobArchives({ azure: config.ARCHIVE_AZURE_CONNECTION, soarc: config.ARCHIVE_SOARC_CONNECTION });
     const admin = new EmulatorAdmin(emulator.url);
@@ -236,6 +281,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       emulatorUrl: emulator.url,
       adminUrl,
       embeddedPostgres: pgServer.embedded,
+      continuousBackup: continuous !== null,
       config,
       profile: loadProfile(config.SANITIZATION_PROFILE),
       client,
@@ -245,7 +291,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       envFile,
       logDir,
       workflowUrl: (workflowId) => `${webUiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(workflowId)}`,
-      seedDemo: (o = {}) => seedDemo({ client, admin, archives, adminUrl, log, connections: [azurite.connectionString, azurite.secondConnectionString], ...o }),
+      seedDemo: async (o = {}) => {
+        await seedDemo({ client, admin, archives, adminUrl, log, connections: [azurite.connectionString, azurite.secondConnectionString], ...o });
+        if (!continuous) return;
+        // The demo's databases are newer than the first backup: a backup that holds them lets a
+        // point-in-time clone restore acme alone instead of the whole server.
+        const handle = await client.backupServer('diff');
+        log(`server backup: differential, after seeding (workflow ${handle.workflowId})`);
+        await handle.result();
+      },
       stop: stopAll,
     };
   } catch (err) {

@@ -5,7 +5,7 @@ import { createActivities } from '../activities';
 import { AzureBlobArchives } from '../activities/archive/azure-blob';
 import { TenantDatabases } from '../activities/database/engines';
 import { MssqlTenantDatabase } from '../activities/database/mssql';
-import { loadProfile } from '../activities/database/profile';
+import { loadProfiles } from '../activities/database/profile';
 import { SmtpMailer } from '../activities/mail/smtp';
 import { createPlatform } from '../activities/platform';
 import type { Config } from './config';
@@ -19,7 +19,7 @@ export interface RunningWorker {
 }
 
 export async function startWorker(config: Config, extra: Partial<WorkerOptions> = {}): Promise<RunningWorker> {
-  const profile = loadProfile(config.SANITIZATION_PROFILE);
+  const profiles = loadProfiles({ default: config.SANITIZATION_PROFILE, pointInTime: config.SANITIZATION_PROFILE_POINT_IN_TIME });
   // Each tenant's engine comes from the directory; a worker serves the engines it has a server for.
   const databases = new TenantDatabases({
     postgres: await postgresEngine(config),
@@ -52,7 +52,7 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
     maxHeartbeatThrottleInterval: '2 seconds',
     activities: createActivities({
       databases,
-      profile,
+      profiles,
       archives,
       mailer,
       ...platform,
@@ -61,9 +61,11 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
       sandboxDomains: config.SANDBOX_MAIL_DOMAINS,
       taskQueue: config.TASK_QUEUE,
       pollIntervalMs: config.POLL_INTERVAL_MS,
+      pointInTimeRetention: { production: config.PITR_RETENTION_PRODUCTION_DAYS, sandbox: config.PITR_RETENTION_SANDBOX_DAYS },
       queryRole: config.QUERY_ROLE,
       copyJobs: config.COPY_JOBS,
       archiveConcurrency: config.ARCHIVE_COPY_CONCURRENCY,
+      fullBackupEveryDays: config.SERVER_BACKUP_FULL_EVERY_DAYS,
     }),
     ...extra,
   });

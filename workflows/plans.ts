@@ -112,6 +112,7 @@ export const STEP = {
   createSqlLogin: s('create-sql-login', 'createSqlLogin', 'Create SQL login', 'quick', DB),
   copyDatabase: s('copy-database', 'copyDatabase', 'Copy customer database from source to target', 'long', DB),
   restoreBackup: s('restore-backup', 'restoreBackup', 'Restore customer backup from source', 'long', DB),
+  restorePointInTime: s('restore-point-in-time', 'restorePointInTime', 'Restore customer database as it was at the point in time (seed 003)', 'long', DB),
   prepareDatabase: s('prepare-database', 'prepareDatabase', 'Prepare cloned database for target customer', 'quick', DB),
   copyCustomerInfo: s('copy-customer-info', 'copyCustomerInfo', 'Copy Customer Info', 'quick', DIRECTORY),
   // Seed 002 creates the login twice: the copy brings the source's grants, so the target's
@@ -123,6 +124,13 @@ export const STEP = {
     role: 'disables-tasks',
   }),
   fixSystemUsers: s('fix-system-users', 'fixSystemUsers', 'Fix system users', 'quick', DB),
+  restrictToAdministrator: s(
+    'disable-users',
+    'restrictToAdministrator',
+    "All users except the admin set to Disabled; the admin reset to the target environment's",
+    'quick',
+    DB,
+  ),
   scrubEmails: s('scrub-emails', 'scrubEmails', "Replacing all personal email domains with '@mailinator.com'", 'long', { ...DB, role: 'scrubs-addresses' }),
   registerDirectory: s('register-directory', 'registerDirectory', 'Register customer in SuperID', 'quick', DIRECTORY),
   replaceTestEnvironment: s('replace-test-environment', 'replaceTestEnvironment', 'Replace test environment in SuperID', 'quick', DIRECTORY),
@@ -251,11 +259,55 @@ export const restorePlan: Plan = definePlan({
 });
 
 /**
+ * Seed 003: the point-in-time restore of a production (or sandbox) tenant into a sandbox. The
+ * preflight is part of `check-request`; the restore reads the source's continuous backup
+ * (`restore-point-in-time`); seed 003's data rules are the point-in-time profile's, and its
+ * users rule is `disable-users`. No blob archive is copied: the target keeps its own documents.
+ * Around the restore, as in the other plans, the old target database is set aside, and a
+ * cancel or failure puts it and the platform state back.
+ */
+export const pointInTimePlan: Plan = definePlan({
+  id: 'point-in-time',
+  version: 1,
+  steps: [
+    STEP.checkRequest,
+    STEP.enterMaintenance,
+    STEP.waitCustomerTasks,
+    STEP.connectClusters,
+    STEP.setAsideDatabase,
+    STEP.createDatabase,
+    STEP.restorePointInTime,
+    STEP.prepareDatabase,
+    STEP.createSqlLogin,
+    STEP.fixSystemUsers,
+    STEP.disableScheduledTasks,
+    STEP.restrictToAdministrator,
+    STEP.scrubEmails,
+    STEP.registerDirectory,
+    STEP.provisionMail,
+    STEP.setQueryPermissions,
+    STEP.recycle,
+    STEP.changeSerial,
+    STEP.directoryInMigration,
+    STEP.assignUserPlans,
+    STEP.syncDirectoryUsers,
+    STEP.directoryNormal,
+    STEP.createPartnerSystemUsers,
+    STEP.updateCompanyInfo,
+    STEP.notifyApps,
+    STEP.enterRunningMode,
+    STEP.waitHostingOperations,
+    STEP.dropSetAsideDatabase,
+  ],
+  finally: STEP.notifyRequester,
+});
+
+/**
  * Every version of every plan, oldest first. To change a plan, add a version here (never edit
  * one a clone may be running): plan-versions.ts picks the newest for a new clone and the one it
  * started with for a running one.
  */
-export const PLANS: PlanCatalogue = { copy: [copyPlan], restore: [restorePlan] };
+export const PLANS: PlanCatalogue = { copy: [copyPlan], restore: [restorePlan], 'point-in-time': [pointInTimePlan] };
 
 export type PlanCatalogue = Partial<Record<PlanId, readonly Plan[]>>;
 

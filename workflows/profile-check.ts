@@ -6,12 +6,14 @@
  */
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { AddressColumn } from '../activities/database/port';
-import { RequestError, checkTenantId } from './request';
+import { PLAN_IDS, RequestError, checkTenantId, type PlanId } from './request';
 
 export interface ProfileCheckRequest {
   tenant: string;
   /** The sandbox domain a clone would rewrite into (default mailinator.com). */
   mailDomain?: string;
+  /** The plan whose profile is checked (default copy; point-in-time has its own). */
+  plan?: PlanId;
 }
 
 export interface ProfileCheckReport {
@@ -36,8 +38,10 @@ export const PROFILE_CHECK_REFUSED = 'ProfileCheckRefused';
 
 export async function checkProfile(request: ProfileCheckRequest): Promise<ProfileCheckReport> {
   let tenant: string;
+  const plan = request?.plan ?? 'copy';
   try {
     tenant = checkTenantId('checked', request?.tenant);
+    if (!PLAN_IDS.includes(plan)) throw new RequestError(`plan ${JSON.stringify(plan)} is invalid: expected one of ${PLAN_IDS.join(', ')}`);
   } catch (err) {
     if (err instanceof RequestError) throw ApplicationFailure.nonRetryable(err.message, PROFILE_CHECK_REFUSED);
     throw err;
@@ -49,5 +53,5 @@ export async function checkProfile(request: ProfileCheckRequest): Promise<Profil
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: [PROFILE_CHECK_REFUSED] },
     summary: `profile check of ${tenant}`,
   });
-  return checkTenantProfile({ tenant, mailDomain });
+  return checkTenantProfile({ tenant, mailDomain, plan });
 }

@@ -129,11 +129,21 @@ export function normalizeRequest(input: CloneRequestInput, opts: { strict?: bool
   const attachmentModules = [...new Set(modules.map((m) => oneOf('attachment module', m, ATTACHMENT_MODULES)))].sort();
 
   let pointInTime: string | null = null;
+  let attachments = attachmentModules;
   if (plan === 'point-in-time') {
-    if (typeof input.pointInTime !== 'string' || Number.isNaN(Date.parse(input.pointInTime))) {
-      throw new RequestError(`point in time ${JSON.stringify(input.pointInTime)} is invalid: the point-in-time plan needs an ISO-8601 instant`);
+    pointInTime = checkPointInTime(input.pointInTime);
+    // Seed 003: every batch job is withheld and no file in blob storage is copied.
+    if (input.keepScheduledTasks === true) {
+      throw new RequestError(
+        'keep scheduled tasks was asked for, but the point-in-time plan withholds every batch job and disables every scheduled task (seed 003)',
+      );
     }
-    pointInTime = new Date(Date.parse(input.pointInTime)).toISOString();
+    const noBlobs = 'the point-in-time plan copies nothing from blob storage: the target keeps its own documents and attachments (seed 003)';
+    if (documents !== 'none') throw new RequestError(`documents ${JSON.stringify(documents)} was asked for, but ${noBlobs}`);
+    if (input.attachmentModules != null && attachmentModules.length > 0) {
+      throw new RequestError(`attachment modules ${attachmentModules.join(', ')} were asked for, but ${noBlobs}`);
+    }
+    attachments = [];
   } else if (input.pointInTime != null) {
     throw new RequestError(`point in time ${JSON.stringify(input.pointInTime)} was given, but only the point-in-time plan uses one (plan is ${plan})`);
   }
@@ -163,13 +173,42 @@ export function normalizeRequest(input: CloneRequestInput, opts: { strict?: bool
     targetKind,
     mailDomain,
     documents,
-    attachmentModules,
+    attachmentModules: attachments,
     keepScheduledTasks: flag('keep scheduled tasks', input.keepScheduledTasks, false),
     enterRunningMode: flag('enter running mode', input.enterRunningMode, true),
     pointInTime,
     requestedBy,
     retainOldDatabaseFor,
   };
+}
+
+/** An ISO-8601 instant with its offset: a time without one would mean a different second on each machine. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** The point in time as a UTC ISO string (milliseconds); the error names the bad value. */
+export function checkPointInTime(value: unknown): string {
+  if (typeof value !== 'string' || !INSTANT.test(value.trim()) || Number.isNaN(Date.parse(value.trim()))) {
+    throw new RequestError(
+      `point in time ${JSON.stringify(value)} is invalid: the point-in-time plan needs an ISO-8601 instant with its offset, e.g. 2026-12-01T09:30:00Z or 2026-12-01T10:30:00+01:00`,
+    );
+  }
+  return new Date(Date.parse(value.trim())).toISOString();
+}
+
+/**
+ * A point in time as a user types it: an ISO-8601 instant with its offset, or a duration before
+ * `nowMs` such as `2h ago` or `90m ago` (any duration durationMs takes). For the command line:
+ * "ago" means the caller's now, so it is resolved before the request is sent.
+ */
+export function resolvePointInTime(text: string, nowMs: number): string {
+  const ago = /^\s*(\S+)\s+ago\s*$/i.exec(text);
+  if (ago) {
+    const ms = durationMs(ago[1]);
+    if (ms === null)
+      throw new RequestError(`point in time ${JSON.stringify(text)} is invalid: expected e.g. 2h ago, 90m ago or 3d ago (at most 30d), or an ISO-8601 instant`);
+    return new Date(nowMs - ms).toISOString();
+  }
+  return checkPointInTime(text);
 }
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

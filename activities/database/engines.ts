@@ -11,6 +11,11 @@ export class EngineNotConfigured extends Error {
   override name = 'EngineNotConfigured';
 }
 
+/** A point in time the backups cannot reach (restoreToPointInTime): no retry helps either. */
+export class PointInTimeUnreachable extends Error {
+  override name = 'PointInTimeUnreachable';
+}
+
 export class TenantDatabases {
   constructor(private readonly byEngine: Partial<Record<Engine, TenantDatabase>>) {}
 

@@ -1,5 +1,6 @@
 /** Checks of caller values, shared by every engine's data operations; errors name the bad value. */
 import type { AppAuthorization, CompanyInfo, TenantIdentity } from './port';
+import type { SanitizationProfile } from './profile';
 
 export function checkLogin(kind: string, login: string): string {
   if (typeof login !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/.test(login)) {
@@ -58,4 +59,18 @@ export function checkAppAuthorizations(auths: AppAuthorization[]): void {
     }
     checkLogin(`system user login of app ${a.appId}`, a.systemUserLogin);
   }
+}
+
+/**
+ * The profile's administrator (seed 003) and the address it is reset to, both checked: a
+ * profile without one cannot restrict a copy's users to it.
+ */
+export function checkAdministrator(profile: SanitizationProfile, email: string | null): NonNullable<SanitizationProfile['users']['administrator']> {
+  const admin = profile.users.administrator;
+  if (!admin) throw new Error(`the sanitization profile ${profile.name} names no users.administrator, so its users cannot be restricted to one`);
+  checkLogin('administrator login', admin.login);
+  if (email !== null && (typeof email !== 'string' || email.length > 254 || /[\s\0]/.test(email))) {
+    throw new Error(`invalid administrator address ${JSON.stringify(email)}: at most 254 characters, no spaces`);
+  }
+  return admin;
 }

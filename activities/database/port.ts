@@ -261,6 +261,12 @@ export interface DatabaseSanitizer {
   /** Ensure the system users the profile lists exist and are enabled. */
   fixSystemUsers(db: string, profile: SanitizationProfile): Promise<string[]>;
   /**
+   * Seed 003: disable every user but the profile's administrator (system users stay as they
+   * are); the administrator is enabled, given `email` (the target's administrator, as the
+   * directory records it; null: none) and has the profile's credential columns cleared.
+   */
+  restrictToAdministrator(db: string, profile: SanitizationProfile, email: string | null): Promise<{ administrator: string; disabled: number }>;
+  /**
    * Set-based, batched rewrite of every address in every text-like column of every table (the
    * profile's `keep` aside), resumable from a checkpoint.
    */

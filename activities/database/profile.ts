@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import type { PlanId } from '../../workflows/request';
 
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)');
 
@@ -74,6 +75,19 @@ export const profileSchema = z.strictObject({
     allowedLogins: z.array(z.union([z.literal('*'), login])).default(['*']),
     /** System users that must exist in the copy. */
     systemUsers: z.array(login).default([]),
+    /**
+     * Seed 003: every user but this one is disabled, and this one is reset to the target's
+     * administrator as the directory records it (its address; its production credentials cleared).
+     */
+    administrator: z
+      .strictObject({
+        login,
+        /** Where the target administrator's address goes. */
+        emailColumn: identifier,
+        /** Columns cleared on the administrator, e.g. the production password's hash. */
+        clear: z.array(identifier).default([]),
+      })
+      .optional(),
   }),
   scheduledTasks: z.strictObject({ table: identifier, enabledColumn: identifier }),
   /** Rows kept from the old target across the clone (e.g. partner app authorizations). */
@@ -83,6 +97,8 @@ export const profileSchema = z.strictObject({
 export type SanitizationProfile = z.infer<typeof profileSchema>;
 
 export const DEFAULT_PROFILE_PATH = path.join(__dirname, '..', '..', 'profiles', 'default.yaml');
+/** The point-in-time plan's profile: seed 003's rules. */
+export const POINT_IN_TIME_PROFILE_PATH = path.join(__dirname, '..', '..', 'profiles', 'point-in-time.yaml');
 
 /** A profile that cannot be used; its message is one line naming the file and every bad field. */
 export class ProfileError extends Error {
@@ -106,6 +122,25 @@ export function loadProfile(file: string = DEFAULT_PROFILE_PATH): SanitizationPr
     throw new ProfileError(`sanitization profile ${file} is invalid: ${issues.join('; ')}`);
   }
   return result.data;
+}
+
+/** The profile each plan sanitizes with: point-in-time has seed 003's own, the other plans share one. */
+export interface SanitizationProfiles {
+  default: SanitizationProfile;
+  pointInTime: SanitizationProfile;
+}
+
+export function profileFor(profiles: SanitizationProfiles, plan: PlanId): SanitizationProfile {
+  return plan === 'point-in-time' ? profiles.pointInTime : profiles.default;
+}
+
+export function loadProfiles(files: { default?: string; pointInTime?: string } = {}): SanitizationProfiles {
+  const pointInTimeFile = files.pointInTime ?? POINT_IN_TIME_PROFILE_PATH;
+  const pointInTime = loadProfile(pointInTimeFile);
+  // Seed 003 opens the copy to its administrator alone: that profile must say who it is.
+  if (!pointInTime.users.administrator)
+    throw new ProfileError(`sanitization profile ${pointInTimeFile} is invalid for the point-in-time plan: users.administrator is required (seed 003)`);
+  return { default: loadProfile(files.default ?? DEFAULT_PROFILE_PATH), pointInTime };
 }
 
 /** `schema.table.column` for a profile's table and column, with the engine's default schema applied. */
@@ -137,6 +172,7 @@ export function profileNames(profile: SanitizationProfile): { table: string; col
   for (const u of profile.urls) add(u.table, u.column, u.key);
   const u = profile.users;
   add(u.table, u.loginColumn, u.enabledColumn, u.systemColumn, u.planColumn);
+  if (u.administrator) add(u.table, u.administrator.emailColumn, ...u.administrator.clear);
   add(profile.scheduledTasks.table, profile.scheduledTasks.enabledColumn);
   for (const p of profile.preserve) add(p.table, p.key);
   return names;

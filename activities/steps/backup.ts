@@ -13,7 +13,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { backupWorkflowId, type BackupInput, type backupTenant } from '../../workflows/backup-tenant';
 import type { BackupRef } from '../../workflows/step-contract';
 import type { ArchiveLocation, Archives } from '../archive/port';
-import type { TenantDatabase } from '../database/port';
+import type { ServerBackupRef, ServerBackupType, TenantDatabase } from '../database/port';
+import { SERVER_BACKUP_REFUSED, type ServerBackupChoice, type ServerBackupInput } from '../../workflows/backup-server';
 import type { Tenant } from '../platform/port';
 import { runLeaseHolder, takeLease } from './lease';
 import type { CrossSystemDeps } from './deps';
@@ -24,6 +25,17 @@ export interface BackupDeps extends CrossSystemDeps {
   /** The task queue backups run on (the worker's own). */
   taskQueue: string;
   copyJobs: number;
+  /** A server backup of type `auto` is full when the newest full one is older than this. */
+  fullBackupEveryDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** `auto`: a full backup when there is none, or the newest is `everyDays` old; a differential one otherwise. */
+export function chooseServerBackupType(type: ServerBackupChoice, sets: ServerBackupRef[], everyDays: number, nowMs: number): ServerBackupType {
+  if (type !== 'auto') return type;
+  const newestFull = sets.filter((b) => b.type === 'full').at(-1);
+  return !newestFull || nowMs - Date.parse(newestFull.stoppedAt) >= everyDays * DAY_MS ? 'full' : 'diff';
 }
 
 const backupsOf = (tenant: string): ArchiveLocation => ({ system: 'azure', tenant, kind: 'backups' });
@@ -43,7 +55,7 @@ async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-export function backupActivities({ databases, directory, archives, client, taskQueue, copyJobs }: BackupDeps) {
+export function backupActivities({ databases, directory, archives, client, taskQueue, copyJobs, fullBackupEveryDays }: BackupDeps) {
   /** Dump the tenant's database into its backup archive; the catalogue entry comes last. */
   const writeBackup = async (input: BackupInput, tenant: Tenant, db: TenantDatabase): Promise<BackupRef> => {
     const reporter = new StepReporter(input.stepId);
@@ -129,6 +141,21 @@ export function backupActivities({ databases, directory, archives, client, taskQ
   });
 
   return {
+    async takeServerBackup(input: ServerBackupInput): Promise<ServerBackupRef & { chosen: ServerBackupType }> {
+      const continuous = databases.has('postgres') ? databases.for('postgres').continuousBackup : null;
+      if (!continuous) {
+        throw ApplicationFailure.nonRetryable(
+          'this worker has no continuous backup of the PostgreSQL tenant server configured (set PGBACKREST_STANZA, and PGBACKREST_CONFIG where its configuration file is not the default)',
+          SERVER_BACKUP_REFUSED,
+        );
+      }
+      const chosen = chooseServerBackupType(input.type, await continuous.list(), fullBackupEveryDays, Date.now());
+      const reporter = new StepReporter(input.stepId);
+      reporter.report(0, `${chosen} backup of stanza ${continuous.name}`);
+      const ref = await continuous.take(chosen, { signal: reporter.signal, onProgress: (p) => reporter.report(p.percent, p.detail) });
+      return { ...ref, chosen };
+    },
+
     async dumpTenantDatabase(input: BackupInput): Promise<BackupRef> {
       const tenant = await directory.getTenant(input.tenant);
       if (!tenant) throw ApplicationFailure.nonRetryable(`tenant ${input.tenant} is unknown to the directory`, 'BackupRefused');

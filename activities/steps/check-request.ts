@@ -5,7 +5,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sandboxDomainRefusal } from '../../workflows/sandbox-domains';
 import { CLONE_REFUSED } from '../../workflows/messages';
+import { profileFor } from '../database/profile';
 import type { CrossSystemDeps } from './deps';
+import { pointInTimePreflight } from './point-in-time-preflight';
 import { defineSteps, domainInUse, reportDetail } from './support';
 import { runLeaseHolder, takeLease } from './lease';
 
@@ -14,10 +16,20 @@ const refuse = (message: string) => ApplicationFailure.create({ type: CLONE_REFU
 /** Where the old target database waits while the clone runs (fits PostgreSQL's 63 chars). */
 export const setAsideName = (database: string) => `${database}__set_aside`;
 
-export function checkRequestActivities({ databases, directory, hosting, mailService, profile, sandboxDomains, client }: CrossSystemDeps) {
+export function checkRequestActivities({
+  databases,
+  directory,
+  hosting,
+  mailService,
+  profiles,
+  sandboxDomains,
+  client,
+  pointInTimeRetention,
+}: CrossSystemDeps) {
   return defineSteps(null, {
     async checkRequest({ stepId, request }) {
       const { source, target, targetKind, mailDomain } = request;
+      const profile = profileFor(profiles, request.plan);
       const badDomain = sandboxDomainRefusal(mailDomain, sandboxDomains);
       if (badDomain) throw refuse(badDomain);
       const [src, tgt] = await Promise.all([directory.getTenant(source), directory.getTenant(target)]);
@@ -49,6 +61,13 @@ export function checkRequestActivities({ databases, directory, hosting, mailServ
       const size = await db.sizeBytes(src.database.name);
       if (size > tgt.capacityMb * 1024 * 1024) {
         throw refuse(`source database is ${(size / 1048576).toFixed(0)} MB, more than the ${tgt.capacityMb} MB capacity of ${target}`);
+      }
+      let restoredFrom = '';
+      if (request.plan === 'point-in-time') {
+        reportDetail(stepId, `preflight: can ${source} be restored as of ${request.pointInTime}?`);
+        const preflight = await pointInTimePreflight(db, src, tgt, request.pointInTime!, pointInTimeRetention, Date.now());
+        if ('refusal' in preflight) throw refuse(preflight.refusal);
+        restoredFrom = `, ${preflight.detail}`;
       }
       // Last, being the slowest: a sandbox domain already used by real addresses in the source
       // would make rewritten and real addresses indistinguishable in the copy.
@@ -96,7 +115,7 @@ export function checkRequestActivities({ databases, directory, hosting, mailServ
           sourceClusters: srcHosting.clusters,
           testMailbox: `${target}@${mailDomain}`,
         },
-        note: `${source} (${(size / 1048576).toFixed(1)} MB) → ${tgt.kind} ${target}: accepted`,
+        note: `${source} (${(size / 1048576).toFixed(1)} MB) → ${tgt.kind} ${target}${restoredFrom}: accepted`,
       };
     },
   });

@@ -4,14 +4,14 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { VERIFICATION_FAILED } from '../../workflows/messages';
-import type { TenantDatabases } from '../database/engines';
+import { PointInTimeUnreachable, type TenantDatabases } from '../database/engines';
 import type { ScrubCheckpoint, ScrubVerification } from '../database/port';
-import type { SanitizationProfile } from '../database/profile';
+import { profileFor, type SanitizationProfiles } from '../database/profile';
 import { StepReporter, defineSteps } from './support';
 
 export interface DatabaseDeps {
   databases: TenantDatabases;
-  profile: SanitizationProfile;
+  profiles: SanitizationProfiles;
   queryRole: string;
   copyJobs: number;
 }
@@ -33,7 +33,7 @@ export function verifiedNote(check: ScrubVerification, domain: string): string {
   return parts.join('; ');
 }
 
-export function databaseActivities({ databases, profile, queryRole, copyJobs }: DatabaseDeps) {
+export function databaseActivities({ databases, profiles, queryRole, copyJobs }: DatabaseDeps) {
   return defineSteps(databases, {
     async setAsideDatabase({ db, facts: { targetDatabase, setAsideDatabase } }) {
       if (await db.exists(targetDatabase)) {
@@ -65,30 +65,50 @@ export function databaseActivities({ databases, profile, queryRole, copyJobs }: 
       return { note: `copied ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
     },
 
+    async restorePointInTime({ db, facts: { sourceDatabase, targetDatabase }, stepId, request }) {
+      const at = request.pointInTime;
+      if (!at) throw ApplicationFailure.nonRetryable(`step ${stepId} restores to a point in time, but the request names none`, 'PlanError');
+      const reporter = new StepReporter(stepId);
+      reporter.report(0, `restoring ${sourceDatabase} as of ${at} into ${targetDatabase}`);
+      try {
+        const r = await db.restoreToPointInTime(sourceDatabase, targetDatabase, at, {
+          jobs: copyJobs,
+          signal: reporter.signal,
+          onProgress: ({ percent, detail }) => reporter.report(percent, detail),
+        });
+        return { note: `restored ${r.detail}: ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
+      } catch (err) {
+        if (err instanceof PointInTimeUnreachable) throw ApplicationFailure.nonRetryable(err.message, err.name);
+        throw err;
+      }
+    },
+
     async prepareDatabase({ db, facts: f, request }) {
       const changes = await db.prepareDatabase(
         f.targetDatabase,
         { tenantId: request.target, companyName: f.targetCompanyName, serial: f.targetSerial, baseUrl: f.targetBaseUrl },
-        profile,
+        profileFor(profiles, request.plan),
         f.sourceBaseUrl,
       );
       return { note: count(changes) };
     },
 
-    async disableScheduledTasks({ db, facts: { targetDatabase } }) {
+    async disableScheduledTasks({ db, facts: { targetDatabase }, request }) {
+      const profile = profileFor(profiles, request.plan);
       const changes = await db.disableScheduledTasks(targetDatabase, profile);
       const left = await db.countEnabledScheduledTasks(targetDatabase, profile);
       if (left > 0) throw new Error(`${left} scheduled tasks are still enabled in ${targetDatabase} after disabling`);
       return { note: `disabled: ${count(changes)}` };
     },
 
-    async fixSystemUsers({ db, facts: { targetDatabase } }) {
-      const users = await db.fixSystemUsers(targetDatabase, profile);
+    async fixSystemUsers({ db, facts: { targetDatabase }, request }) {
+      const users = await db.fixSystemUsers(targetDatabase, profileFor(profiles, request.plan));
       return { note: `system users: ${users.join(', ') || 'none configured'}` };
     },
 
     async scrubEmails({ db, facts: { targetDatabase }, stepId, request }) {
       const domain = request.mailDomain;
+      const profile = profileFor(profiles, request.plan);
       const reporter = new StepReporter<ScrubCheckpoint>(stepId);
       const from = reporter.resumeFrom();
       const done = await db.scrubEmails(targetDatabase, profile, {
@@ -117,8 +137,12 @@ export function databaseActivities({ databases, profile, queryRole, copyJobs }: 
       return { note: `${queryRole} may read ${targetDatabase}` };
     },
 
-    async assignUserPlans({ db, facts: { targetDatabase, targetKind } }) {
-      const logins = await db.assignUserPlans(targetDatabase, profile, targetKind === 'test' ? 'test-environment-user' : 'sandbox-user');
+    async assignUserPlans({ db, facts: { targetDatabase, targetKind }, request }) {
+      const logins = await db.assignUserPlans(
+        targetDatabase,
+        profileFor(profiles, request.plan),
+        targetKind === 'test' ? 'test-environment-user' : 'sandbox-user',
+      );
       return { note: `${logins.length} users may log in` };
     },
 

@@ -7,12 +7,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { PROFILE_CHECK_REFUSED, type ProfileCheckActivities } from '../../workflows/profile-check';
 import { isDomainName, sandboxDomainRefusal } from '../../workflows/sandbox-domains';
+import { profileFor } from '../database/profile';
 import type { CrossSystemDeps } from './deps';
 import { domainInUse, reportDetail } from './support';
 
-export function profileCheckActivities({ databases, directory, profile, sandboxDomains }: CrossSystemDeps): ProfileCheckActivities {
+export function profileCheckActivities({ databases, directory, profiles, sandboxDomains }: CrossSystemDeps): ProfileCheckActivities {
   return {
-    async checkTenantProfile({ tenant, mailDomain }) {
+    async checkTenantProfile({ tenant, mailDomain, plan }) {
+      const profile = profileFor(profiles, plan);
       const refuse = (message: string) => ApplicationFailure.create({ type: PROFILE_CHECK_REFUSED, message, nonRetryable: true });
       const t = await directory.getTenant(tenant);
       if (!t) throw refuse(`tenant ${tenant} is unknown to the directory`);

@@ -14,6 +14,8 @@ export function rollbackActivities({ databases, directory, hosting, mailService,
   return defineSteps(databases, {
     /** Drop the new database and rename the old one back (or just drop it, if there was none). */
     async restoreOldDatabase({ db, facts: { targetDatabase, setAsideDatabase, targetHadDatabase } }) {
+      // A point-in-time restore stopped by a crash may have left its scratch server running.
+      await db.discardRestoreWork(targetDatabase);
       if (!targetHadDatabase) {
         await db.dropDatabase(targetDatabase);
         return { note: `dropped ${targetDatabase}; the target had no database before` };

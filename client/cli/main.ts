@@ -14,7 +14,8 @@ import {
   describeFailure,
   type FinalOutcome,
 } from '..';
-import { ATTACHMENT_MODULES, PLAN_IDS, TARGET_KINDS, type AttachmentModule } from '../../workflows/request';
+import { ATTACHMENT_MODULES, PLAN_IDS, TARGET_KINDS, resolvePointInTime, type AttachmentModule, type PlanId } from '../../workflows/request';
+import { SERVER_BACKUP_TYPES, type ServerBackupChoice } from '../../workflows/backup-server';
 import { renderProfileReport, renderProgress } from './render';
 import { watchClone } from './watch';
 
@@ -50,6 +51,13 @@ function exitFor(end: FinalOutcome): void {
   throw new ExitError(`clone ${end.outcome}: ${end.message}`, end.outcome === 'refused' ? 2 : 1);
 }
 
+const scheduleTime = (value: string): { hour: number; minute: number } => {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(value);
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59)
+    throw new InvalidArgumentError(`time ${JSON.stringify(value)} is invalid: expected hh:mm (UTC), e.g. 01:30`);
+  return { hour: Number(m[1]), minute: Number(m[2]) };
+};
+
 const modules = (value: string): AttachmentModule[] => {
   if (value === 'none') return [];
   const list = value.split(',').map((m) => m.trim());
@@ -73,7 +81,7 @@ program
   .option('--attachments <modules>', `attachment modules, comma-separated, or none (${ATTACHMENT_MODULES.join(', ')})`, modules)
   .option('--keep-scheduled-tasks', 'leave scheduled tasks as they are in the source')
   .option('--stay-offline', 'do not enter running mode at the end')
-  .option('--point-in-time <iso>', 'instant to restore (plan point-in-time)')
+  .option('--point-in-time <when>', 'instant to restore (plan point-in-time): ISO-8601 with offset, e.g. 2026-12-01T09:30:00Z, or e.g. "2h ago"')
   .option('--requested-by <email>', 'address told when the clone ends')
   .option('--retain-old-database <duration>', 'keep the old target database this long after success (e.g. 24h), so `rollback` can undo the clone')
   .option('--wait', 'watch progress until the clone ends; exit code tells the outcome')
@@ -89,7 +97,7 @@ program
         attachmentModules: o.attachments,
         keepScheduledTasks: Boolean(o.keepScheduledTasks),
         enterRunningMode: !o.stayOffline,
-        pointInTime: o.pointInTime ?? null,
+        pointInTime: o.pointInTime ? resolvePointInTime(o.pointInTime, Date.now()) : null,
         requestedBy: o.requestedBy ?? null,
         retainOldDatabaseFor: o.retainOldDatabase ?? null,
       });
@@ -178,6 +186,33 @@ program
   );
 
 program
+  .command('server-backup')
+  .description('back up the whole PostgreSQL tenant server into its continuous backup (pgBackRest), the base of point-in-time clones')
+  .addOption(
+    new Option('--type <type>', 'auto: full when the newest full backup is a week old, else differential').choices(SERVER_BACKUP_TYPES).default('auto'),
+  )
+  .option('--wait', 'wait for the backup and print its backup set')
+  .option('--schedule <hh:mm>', 'instead, create or update the nightly Temporal Schedule at this UTC time', scheduleTime)
+  .action(async (o: { type: ServerBackupChoice; wait?: boolean; schedule?: { hour: number; minute: number } }) =>
+    withClient(async (c) => {
+      if (o.schedule) {
+        const id = await c.scheduleServerBackups(o.schedule);
+        console.log(`schedule ${id}: every night at ${String(o.schedule.hour).padStart(2, '0')}:${String(o.schedule.minute).padStart(2, '0')} UTC, type auto`);
+        return;
+      }
+      const handle = await c.backupServer(o.type);
+      console.log(`server backup: workflow ${handle.workflowId}, run ${handle.firstExecutionRunId}`);
+      if (!o.wait) return;
+      try {
+        console.log(JSON.stringify(await handle.result(), null, 2));
+      } catch (err) {
+        const end = describeFailure(err);
+        throw new ExitError(`server backup failed: ${end.outcome === 'done' ? 'no result' : end.message}`, 1);
+      }
+    }),
+  );
+
+program
   .command('list')
   .description('list recent clones')
   .option('--json', 'print as JSON')
@@ -200,10 +235,11 @@ profile
   .description('list every column of <tenant> holding e-mail addresses and whether a clone would cover it; exit 1 if a clone would fail')
   .argument('<tenant>')
   .option('--mail-domain <domain>', 'the sandbox domain a clone would rewrite into', 'mailinator.com')
+  .addOption(new Option('--plan <plan>', 'the plan whose profile is checked').choices(PLAN_IDS).default('copy'))
   .option('--json', 'print the report as JSON')
-  .action(async (tenant: string, o: { mailDomain: string; json?: boolean }) =>
+  .action(async (tenant: string, o: { mailDomain: string; plan: PlanId; json?: boolean }) =>
     withClient(async (c) => {
-      const report = await c.checkProfile(tenant, { mailDomain: o.mailDomain });
+      const report = await c.checkProfile(tenant, { mailDomain: o.mailDomain, plan: o.plan });
       if (o.json) console.log(JSON.stringify(report, null, 2));
       else console.log(renderProfileReport(report));
       if (report.problems.length) process.exitCode = 1;

@@ -20,11 +20,13 @@ export interface DemoWorldOptions {
   taskDurationMs?: number;
   /** Blobs per archive kind: small for tests, larger for the demo. */
   documents?: number;
+  /** Directory fields to change per tenant (e.g. a target in another region), for tests of the refusals. */
+  tenants?: Partial<Record<(typeof DEMO)[keyof typeof DEMO], Partial<Pick<TenantSeed, 'region' | 'appVersion' | 'capacityMb' | 'directoryTenant'>>>>;
 }
 
 const baseUrl = (id: string) => `https://${id}.example-crm.com`;
 
-function tenant(id: string, extra: Partial<TenantSeed> & Pick<TenantSeed, 'kind' | 'companyName' | 'serial' | 'license'>): TenantSeed {
+function demoTenant(id: string, extra: Partial<TenantSeed> & Pick<TenantSeed, 'kind' | 'companyName' | 'serial' | 'license'>): TenantSeed {
   return {
     id,
     name: extra.companyName,
@@ -58,6 +60,7 @@ async function dropLeftovers(adminUrl: string): Promise<void> {
 
 export async function seedDemoWorld(o: DemoWorldOptions): Promise<void> {
   const taskMs = o.taskDurationMs ?? 1500;
+  const tenant = (id: (typeof DEMO)[keyof typeof DEMO], extra: Parameters<typeof demoTenant>[1]) => demoTenant(id, { ...extra, ...o.tenants?.[id] });
   await dropLeftovers(o.adminUrl);
   await o.admin.reset();
   for (const app of DEFAULT_APP_AUTHORIZATIONS) {
@@ -88,7 +91,11 @@ export async function seedDemoWorld(o: DemoWorldOptions): Promise<void> {
       hosting: { mode: 'running', clusters: ['weu-db-02', 'weu-app-01'], tasks: [{ durationMs: taskMs }, { durationMs: taskMs * 2 }] },
       routes: [{ address: 'support@acme-sandbox.example', destination: 'service-inbox' }],
       mailboxes: ['support@acme-sandbox.example', 'old-test@acme-sandbox.example'],
-      users: [{ login: 'old-tester', email: 'tester@acme.example', plan: 'sandbox-user', enabled: true }],
+      // The sandbox's own administrator, as the directory records it (a point-in-time clone resets the copy's to it).
+      users: [
+        { login: 'admin', email: 'sandbox-admin@acme.example', plan: 'sandbox-user', enabled: true },
+        { login: 'old-tester', email: 'tester@acme.example', plan: 'sandbox-user', enabled: true },
+      ],
     }),
   );
   await o.admin.putTenant(

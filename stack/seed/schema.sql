@@ -124,6 +124,14 @@ CREATE TABLE batch_server_config (
   max_jobs  integer NOT NULL
 );
 
+-- Print management of this environment's printers (seed 003 carries none of it over).
+CREATE TABLE print_settings (
+  id            serial PRIMARY KEY,
+  document_type varchar(60)  NOT NULL,
+  printer       varchar(200) NOT NULL,
+  destination   varchar(300)
+);
+
 CREATE TABLE settings (
   key   varchar(100) PRIMARY KEY,
   value varchar(500)

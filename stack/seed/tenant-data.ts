@@ -204,6 +204,12 @@ export async function seedTenantDatabase(adminUrl: string, db: string, opts: See
     );
     await client.query(`INSERT INTO batch_server_config (host, max_jobs) VALUES ('batch-1.prod.internal', 8), ('batch-2.prod.internal', 8)`);
     await client.query(
+      `INSERT INTO print_settings (document_type, printer, destination) VALUES
+        ('invoice', '\\\\print-01.prod.internal\\invoices', NULL), ('delivery-note', '\\\\print-02.prod.internal\\warehouse', NULL),
+        ('reminder', 'mail', 'accounts@' || $1)`,
+      [host],
+    );
+    await client.query(
       `INSERT INTO settings (key, value) VALUES
         ('app.base_url', $1), ('app.login_url', $1 || '/login'), ('api.base_url', $1 || '/api/v1'),
         ('mail.unsubscribe_url', $1 || '/newsletter/unsubscribe?list=all'), ('portal.url', $1 || '/portal#start'),

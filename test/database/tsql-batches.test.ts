@@ -207,6 +207,7 @@ const KNOWN_TABLES = new Set([
   'tickets',
   'server_sessions',
   'batch_server_config',
+  'print_settings',
   'settings',
   'scrub_checkpoint',
   'rewrite_emails',

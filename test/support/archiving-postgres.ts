@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findPgBackRest } from '../../stack/services/continuous-backup';
 import { startArchivingPostgres, type ArchivingPostgres } from '../../stack/services/archiving-postgres';
+import { runTool } from '../../activities/database/postgres/child-process';
+import { serverAccount } from '../../activities/database/postgres/os-account';
+import { PgBackRest, type StanzaInfo } from '../../activities/database/postgres/pgbackrest';
 import { loadConfig, type Config } from '../../worker/config';
 
 export async function freePort(): Promise<number> {
@@ -25,6 +28,10 @@ export interface TestArchivingServer extends ArchivingPostgres {
   settings: Record<string, string>;
   /** The worker's configuration for this server alone (platform settings are placeholders). */
   config(): Config;
+  /** What the backup repository holds: its backup sets and the span of its archived WAL. */
+  backupRepository(): Promise<Pick<StanzaInfo, 'sets' | 'archive'>>;
+  /** `pgbackrest stop` makes every archive-push fail (as an operator's stop would); `start` undoes it. */
+  pgbackrest(command: 'stop' | 'start'): Promise<void>;
 }
 
 export async function startTestArchivingServer(): Promise<TestArchivingServer> {
@@ -37,6 +44,8 @@ export async function startTestArchivingServer(): Promise<TestArchivingServer> {
   const server = await startArchivingPostgres({ dir, port: await freePort(), pgbackrest });
   const scratchDir = path.join(dir, 'scratch');
   const settings = { TENANT_DB_URL: server.url, PG_SCRATCH_DIR: scratchDir, ...server.backup.workerSettings };
+  const account = await serverAccount(server.backup.workerSettings.PG_OS_USER ?? 'postgres');
+  const repository = new PgBackRest({ stanza: server.backup.stanza, configFile: server.backup.configFile, account });
   return {
     ...server,
     scratchDir,
@@ -50,5 +59,12 @@ export async function startTestArchivingServer(): Promise<TestArchivingServer> {
         ARCHIVE_AZURE_CONNECTION: 'AccountName=unused;',
         ARCHIVE_SOARC_CONNECTION: 'AccountName=unused;',
       }),
+    async pgbackrest(command) {
+      await runTool(pgbackrest, [`--config=${server.backup.configFile}`, `--stanza=${server.backup.stanza}`, command], { env: process.env, account, cwd: '/' });
+    },
+    async backupRepository() {
+      const { sets, archive } = await repository.info();
+      return { sets, archive };
+    },
   };
 }

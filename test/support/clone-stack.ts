@@ -14,12 +14,13 @@ import { AzureBlobArchives } from '../../activities/archive/azure-blob';
 import { PostgresTenantDatabase } from '../../activities/database/postgres/engine';
 import { loadProfile, type SanitizationProfile } from '../../activities/database/profile';
 import type { EmulatorAdmin } from '../../emulator/admin-client';
-import { seedDemoWorld } from '../../stack/seed/demo-world';
+import { seedDemoWorld, type DemoWorldOptions } from '../../stack/seed/demo-world';
 import { startWorker, type RunningWorker } from '../../worker/build';
 import { loadConfig, type Config } from '../../worker/config';
 import { startAzurite, type AzuriteHandle } from '../../stack/services/ephemeral-azurite';
 import { startTestEmulator, type TestEmulator } from './emulator';
 import { adminUrl } from './postgres';
+import { startTestArchivingServer, type TestArchivingServer } from './archiving-postgres';
 import { startSmtpCapture, type SmtpCapture } from './smtp';
 import { logFd, sendSdkLogsToFile } from './logs';
 import { startTemporal } from './temporal';
@@ -35,6 +36,11 @@ export interface TemporalServer {
 export interface CloneStackOptions {
   /** A dev server persisting to a file (temporal-dev.sh), so a test can restart it. */
   persistentTemporal?: boolean;
+  /**
+   * The tenants live on a server of their own that archives its WAL with pgBackRest (the
+   * point-in-time plan's continuous backup), instead of on DATABASE_URL's.
+   */
+  continuousBackup?: boolean;
 }
 
 export interface CloneStack {
@@ -47,12 +53,14 @@ export interface CloneStack {
   profile: SanitizationProfile;
   smtp: SmtpCapture;
   emulator: TestEmulator;
+  /** The tenants' archiving server, with `continuousBackup`. */
+  archiving: TestArchivingServer | null;
   azurite: AzuriteHandle;
   config: Config;
   adminUrl: string;
   worker: RunningWorker;
   /** Seed the demo world again (a fresh acme and acme-sandbox). */
-  reseed(opts?: { persons?: number; documents?: number; taskDurationMs?: number }): Promise<void>;
+  reseed(opts?: { persons?: number; documents?: number; taskDurationMs?: number; tenants?: DemoWorldOptions['tenants'] }): Promise<void>;
   /** Stop the worker and start another (e.g. with other configuration). */
   restartWorker(overrides?: Partial<Record<keyof Config, string>>): Promise<void>;
   /** Stop the in-process worker (e.g. to run workers as separate processes instead). */
@@ -97,26 +105,33 @@ async function startTemporalServer(persistent: boolean): Promise<TemporalServer>
 
 export async function startCloneStack(options: CloneStackOptions = {}): Promise<CloneStack> {
   sendSdkLogsToFile();
-  const pgUrl = adminUrl();
   const started = await Promise.allSettled([
     startTemporalServer(options.persistentTemporal ?? false),
     startAzurite(),
     startSmtpCapture(),
     startTestEmulator({ operationDelayMs: 150 }),
+    options.continuousBackup ? startTestArchivingServer() : Promise.resolve(null),
   ] as const);
   const failed = started.find((r) => r.status === 'rejected');
   if (failed) {
     // Stop what did start, so a failed start leaves no server or database behind.
-    await Promise.allSettled(started.map((r) => (r.status === 'fulfilled' ? ('teardown' in r.value ? r.value.teardown() : r.value.close()) : undefined)));
+    await Promise.allSettled(
+      started.map((r) =>
+        r.status === 'fulfilled' && r.value ? ('teardown' in r.value ? r.value.teardown() : 'close' in r.value ? r.value.close() : r.value.stop()) : undefined,
+      ),
+    );
     throw (failed as PromiseRejectedResult).reason;
   }
-  const [env, azurite, smtp, emulator] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+  const [env, azurite, smtp, emulator, archiving] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
     TemporalServer,
     AzuriteHandle,
     SmtpCapture,
     TestEmulator,
+    TestArchivingServer | null,
   ];
+  const pgUrl = archiving?.url ?? adminUrl();
   const baseEnv = {
+    ...archiving?.settings,
     TEMPORAL_ADDRESS: env.address,
     TASK_QUEUE: 'tenant-clone-test',
     TENANT_DB_URL: pgUrl,
@@ -147,6 +162,7 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
     smtp,
     emulator,
     azurite,
+    archiving,
     config,
     adminUrl: pgUrl,
     worker,
@@ -160,6 +176,7 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
         persons: opts.persons ?? 300,
         documents: opts.documents ?? 12,
         taskDurationMs: opts.taskDurationMs ?? 400,
+        tenants: opts.tenants,
       });
       smtp.messages.length = 0;
     },
@@ -190,7 +207,7 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
       await worker.shutdown().catch(() => undefined);
       await client.close();
       await db.close();
-      await Promise.allSettled([env.teardown(), azurite.close(), smtp.close(), emulator.close()]);
+      await Promise.allSettled([env.teardown(), azurite.close(), smtp.close(), emulator.close(), archiving?.stop()]);
     },
   };
   return stack;

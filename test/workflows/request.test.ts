@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { normalizeRequest, RequestError } from '../../workflows/request';
+import { normalizeRequest, RequestError, resolvePointInTime } from '../../workflows/request';
 
 describe('clone request', () => {
   test('defaults follow SPEC §4', () => {
@@ -42,6 +42,31 @@ describe('clone request', () => {
     ['unknown module', { source: 'acme', target: 'b-sandbox', attachmentModules: ['hr' as never] }, /attachment module "hr"/],
     ['point in time on copy', { source: 'acme', target: 'b-sandbox', pointInTime: '2026-01-01T00:00:00Z' }, /only the point-in-time plan/],
     ['point-in-time without instant', { source: 'acme', target: 'b-sandbox', plan: 'point-in-time' }, /point in time undefined/],
+    [
+      'a point in time without its offset',
+      { source: 'acme', target: 'b-sandbox', plan: 'point-in-time', pointInTime: '2026-12-01T09:30:00' },
+      /point in time "2026-12-01T09:30:00" is invalid: .*with its offset/,
+    ],
+    [
+      'a point in time that is not a time',
+      { source: 'acme', target: 'b-sandbox', plan: 'point-in-time', pointInTime: 'yesterday' },
+      /point in time "yesterday"/,
+    ],
+    [
+      'kept scheduled tasks on the point-in-time plan',
+      { source: 'acme', target: 'b-sandbox', plan: 'point-in-time', pointInTime: '2026-12-01T09:30:00Z', keepScheduledTasks: true },
+      /point-in-time plan withholds every batch job/,
+    ],
+    [
+      'documents on the point-in-time plan',
+      { source: 'acme', target: 'b-sandbox', plan: 'point-in-time', pointInTime: '2026-12-01T09:30:00Z', documents: 'all' },
+      /documents "all" was asked for, but the point-in-time plan copies nothing from blob storage/,
+    ],
+    [
+      'attachments on the point-in-time plan',
+      { source: 'acme', target: 'b-sandbox', plan: 'point-in-time', pointInTime: '2026-12-01T09:30:00Z', attachmentModules: ['service'] },
+      /attachment modules service were asked for/,
+    ],
     ['bad requester', { source: 'acme', target: 'b-sandbox', requestedBy: 'not-an-address' }, /requested-by "not-an-address"/],
     ['bad retention', { source: 'acme', target: 'b-sandbox', retainOldDatabaseFor: '2 weeks' }, /retention "2 weeks" is invalid/],
     ['retention over 30 days', { source: 'acme', target: 'b-sandbox', retainOldDatabaseFor: '31d' }, /retention "31d" is invalid/],
@@ -54,6 +79,21 @@ describe('clone request', () => {
       );
     });
   }
+
+  test('a point in time is kept as a UTC instant, and the point-in-time plan copies no attachments', () => {
+    const r = normalizeRequest({ source: 'acme', target: 'b-sandbox', plan: 'point-in-time', pointInTime: '2026-12-01T10:30:00.250+01:00' });
+    assert.equal(r.pointInTime, '2026-12-01T09:30:00.250Z');
+    assert.deepEqual(r.attachmentModules, []);
+  });
+
+  test('the command line resolves "2h ago" against its own clock, and refuses what it cannot read by name', () => {
+    const now = Date.parse('2026-12-07T12:00:00Z');
+    assert.equal(resolvePointInTime('2h ago', now), '2026-12-07T10:00:00.000Z');
+    assert.equal(resolvePointInTime('90m ago', now), '2026-12-07T10:30:00.000Z');
+    assert.equal(resolvePointInTime('2026-12-01T09:30:00+01:00', now), '2026-12-01T08:30:00.000Z');
+    assert.throws(() => resolvePointInTime('two hours ago', now), /point in time "two hours ago" is invalid/);
+    assert.throws(() => resolvePointInTime('40d ago', now), /at most 30d/);
+  });
 
   test('mail domain is lower-cased and trimmed', () => {
     assert.equal(normalizeRequest({ source: 'acme', target: 'b-sandbox', mailDomain: ' Example.ORG ' }).mailDomain, 'example.org');

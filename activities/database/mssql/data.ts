@@ -10,7 +10,16 @@ import { inTransaction, rows, run, type Runner } from './connections';
 import * as tk from './tsql/checksum';
 import * as tsan from './tsql/sanitize';
 import * as tu from './tsql/users';
-import { checkAppAuthorizations, checkBaseUrl, checkCompanyInfo, checkIdentity, checkLogin, checkMailbox, checkPlan } from '../input-checks';
+import {
+  checkAdministrator,
+  checkAppAuthorizations,
+  checkBaseUrl,
+  checkCompanyInfo,
+  checkIdentity,
+  checkLogin,
+  checkMailbox,
+  checkPlan,
+} from '../input-checks';
 
 type Counts = Record<string, number>;
 
@@ -93,6 +102,25 @@ export async function fixSystemUsers(pool: sql.ConnectionPool, profile: Sanitiza
     true,
   );
   return logins;
+}
+
+export async function restrictToAdministrator(
+  pool: sql.ConnectionPool,
+  profile: SanitizationProfile,
+  email: string | null,
+): Promise<{ administrator: string; disabled: number }> {
+  const admin = checkAdministrator(profile, email);
+  const login = admin.login;
+  await checkUsersTable(pool, profile);
+  for (const col of [admin.emailColumn, ...admin.clear]) await columnInfo(pool, profile.users.table, col);
+  return inTransaction(
+    pool,
+    async (tx) => {
+      const r = await run<{ disabled: number }>(tx, tu.restrictToAdministrator(profile, login, email));
+      return { administrator: login, disabled: Number(r.recordset?.[0]?.disabled ?? 0) };
+    },
+    true,
+  );
 }
 
 export async function assignUserPlans(pool: sql.ConnectionPool, profile: SanitizationProfile, plan: string): Promise<string[]> {

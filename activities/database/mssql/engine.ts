@@ -181,6 +181,10 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
     return data.readCompanyInfo(await this.db(db));
   }
 
+  async restrictToAdministrator(db: string, profile: SanitizationProfile, email: string | null): Promise<{ administrator: string; disabled: number }> {
+    return data.restrictToAdministrator(await this.db(db), profile, email);
+  }
+
   async assignUserPlans(db: string, profile: SanitizationProfile, plan: string): Promise<string[]> {
     return data.assignUserPlans(await this.db(db), profile, plan);
   }

@@ -140,6 +140,10 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
     return users.fixSystemUsers(this.conns.db(db), profile);
   }
 
+  restrictToAdministrator(db: string, profile: SanitizationProfile, email: string | null): Promise<{ administrator: string; disabled: number }> {
+    return users.restrictToAdministrator(this.conns.db(db), profile, email);
+  }
+
   scrubEmails(db: string, profile: SanitizationProfile, opts: ScrubOptions): Promise<ScrubCheckpoint> {
     return scrubEmails(this.conns.db(db), profile, opts);
   }

@@ -52,8 +52,8 @@ export interface StanzaInfo {
 export interface RestoreRequest {
   /** An empty data directory, owned by the account the restore runs as. */
   pgPath: string;
-  /** The one database to restore; the others come back as empty sparse files, unusable. */
-  database: string;
+  /** The one database to restore (the others come back as empty sparse files, unusable); null: the whole server. */
+  database: string | null;
   /** ISO-8601 instant: recovery stops before the first transaction committed after it. */
   at: string;
   /** The backup set to start from (chooseBackupSet); pgBackRest's own choice otherwise. */
@@ -116,12 +116,12 @@ export class PgBackRest {
     return parseInfo(text, this.stanza);
   }
 
-  /** The databases a backup set holds (what `--db-include` can name). */
-  async databasesIn(label: string): Promise<string[]> {
+  /** The databases a backup set holds (what `--db-include` can name), with their oids. */
+  async databasesIn(label: string): Promise<{ name: string; oid: number }[]> {
     const text = await this.run('info', ['--output=json', `--set=${label}`]);
     const [stanza] = JSON.parse(text) as RawStanza[];
     const set = stanza?.backup?.find((b) => b.label === label);
-    return (set?.['database-ref'] ?? []).map((d) => d.name);
+    return (set?.['database-ref'] ?? []).map((d) => ({ name: d.name, oid: d.oid }));
   }
 
   /** Create the stanza (idempotent): the repository's record of this server. */
@@ -148,7 +148,7 @@ export class PgBackRest {
   }
 
   /**
-   * Restore `database` as it was at `at` into `pgPath`, ready to start: the server recovers to
+   * Restore `database` (or the whole server) as it was at `at` into `pgPath`, ready to start: the server recovers to
    * that instant from the archived WAL, then is promoted, and archives nothing itself.
    */
   async restore(r: RestoreRequest): Promise<void> {
@@ -156,7 +156,7 @@ export class PgBackRest {
       'restore',
       [
         `--pg1-path=${r.pgPath}`,
-        `--db-include=${r.database}`,
+        ...(r.database ? [`--db-include=${r.database}`] : []),
         '--type=time',
         `--target=${pgBackRestTime(r.at)}`,
         '--target-action=promote',

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { PointInTimeUnreachable } from '../engines';
 import type { CopyOptions, PointInTimeCoverage } from '../port';
 import { databaseExists, databaseSize, userTableCount } from './admin';
 import { abortError } from './child-process';
@@ -29,20 +30,22 @@ export interface PointInTimeSettings {
   archiveTimeoutMs: number;
 }
 
-/** A point the backups cannot reach: no retry helps (the step makes it non-retryable). */
-export class PointInTimeUnreachable extends Error {
-  override name = 'PointInTimeUnreachable';
-}
+/** pgBackRest restores these whatever --db-include names. */
+const ALWAYS_RESTORED = new Set(['postgres', 'template0', 'template1']);
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
-/** Why `at` cannot be restored from these backups, or the backup set it is restored from. */
+/**
+ * The backup set `at` is restored from, and whether it holds `source` (restored alone, with
+ * --db-include) or not (a database created after that backup: the whole server is restored,
+ * and the WAL recreates it); or why `at` cannot be restored.
+ */
 async function reach(
   conns: Connections,
   pitr: PointInTimeSettings | null,
   source: string,
   at: string,
-): Promise<{ set: string; info: StanzaInfo; detail: string }> {
+): Promise<{ set: string; inSet: boolean; excludedOids: number[]; info: StanzaInfo; detail: string }> {
   const refuse = (why: string): never => {
     throw new PointInTimeUnreachable(why);
   };
@@ -87,12 +90,17 @@ async function reach(
   }
   const set = chooseBackupSet(info.sets, atMs)!;
   const databases = await backups.databasesIn(set.label);
-  if (!databases.includes(source)) {
-    refuse(
-      `database ${source} is not in backup set ${set.label}, the newest taken before ${at}: it did not exist then; a restore to ${at} needs a backup taken after it was created`,
-    );
-  }
-  return { set: set.label, info, detail: `from ${set.type} backup set ${set.label} (ended ${iso(set.stoppedMs)}) and the archived write-ahead log` };
+  const inSet = databases.some((d) => d.name === source);
+  // What a restore of `source` alone leaves as zeroed files: every other tenant's database.
+  const excludedOids = inSet ? databases.filter((d) => !ALWAYS_RESTORED.has(d.name) && d.name !== source).map((d) => d.oid) : [];
+  const from = `from ${set.type} backup set ${set.label} (ended ${iso(set.stoppedMs)}) and the archived write-ahead log`;
+  return {
+    set: set.label,
+    inSet,
+    excludedOids,
+    info,
+    detail: inSet ? from : `${from}; ${source} is newer than that backup, so the whole server is restored for it`,
+  };
 }
 
 export async function pointInTimeCoverage(conns: Connections, pitr: PointInTimeSettings | null, source: string, at: string): Promise<PointInTimeCoverage> {
@@ -175,6 +183,16 @@ async function isTool(pid: number): Promise<boolean> {
   return /pgbackrest|pg_dump|pg_restore/.test(cmd);
 }
 
+/** Run one read on a database of the scratch server, over a pool of one that is closed after. */
+async function onScratch<T>(scratch: ScratchServer, db: string, read: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = new pg.Pool({ ...scratch.connection(db), max: 1 });
+  try {
+    return await read(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
 export interface PointInTimeResult {
   tables: number;
   bytes: number;
@@ -193,7 +211,7 @@ export async function restoreToPointInTime(
   checkIdentifier('database name', source);
   checkIdentifier('target database name', target);
   if (source === target) throw new Error(`cannot restore "${source}" to a point in time onto itself`);
-  const { set, info, detail } = await reach(conns, pitr, source, at);
+  const { set, inSet, excludedOids, info, detail } = await reach(conns, pitr, source, at);
   if (!(await databaseExists(conns.admin(), target))) throw new Error(`target database "${target}" does not exist (create it first)`);
   const settings = pitr!;
   const progress = opts.onProgress ?? (() => undefined);
@@ -215,41 +233,48 @@ export async function restoreToPointInTime(
   try {
     const marker = await scratch.marker();
     const same = marker && marker.source === source && marker.at === at && marker.set === set;
+    const what = inSet ? `${source} only` : 'the whole server';
     if (same && marker.phase === 'restored') {
       progress({ percent: 40, detail: `reusing the scratch server an earlier attempt restored from ${set}` });
     } else {
       await scratch.prepareEmpty();
       await scratch.mark({ source, at, set, phase: 'restoring' });
-      progress({ percent: 1, detail: `restoring ${source} from backup set ${set} into a scratch server` });
+      progress({ percent: 1, detail: `restoring ${what} from backup set ${set} into a scratch server` });
       await settings.backups.restore({
         pgPath: scratch.dataDir,
-        database: source,
+        database: inSet ? source : null,
         at,
         set,
         lockPath: path.join(scratch.dir, 'lock'),
         processMax: settings.processMax,
         signal,
         onSpawn: toolGroups.record,
-        onProgress: (pct, what) => progress({ percent: Math.min(39, Math.floor(0.39 * pct) + 1), detail: `${what} (backup set ${set}, ${source} only)` }),
+        onProgress: (pct, files) => progress({ percent: Math.min(39, Math.floor(0.39 * pct) + 1), detail: `${files} (backup set ${set}, ${what})` }),
       });
       // Written only now: a folder an attempt left while restoring is never reused.
       await scratch.mark({ source, at, set, phase: 'restored' });
     }
 
-    await scratch.start();
+    await scratch.start({ oneDatabase: inSet });
     await scratch.waitUntilOpen({
       signal,
       timeoutMs: settings.recoveryTimeoutMs,
       onProgress: (what) => progress({ percent: 40, detail: `${what} (WAL archived up to ${wal})` }),
     });
-
-    const pool = new pg.Pool({ ...scratch.connection(source), max: 1 });
-    let tables: number;
-    try {
-      tables = await userTableCount(pool);
-    } finally {
-      await pool.end();
+    // Pages the WAL referenced that were not there are expected only in the zeroed databases of
+    // other tenants; one anywhere else means the restored database cannot be trusted.
+    const skipped = await scratch.invalidPages();
+    const foreign = skipped.filter((p) => p.databaseOid === null || !excludedOids.includes(p.databaseOid));
+    if (foreign.length) {
+      throw new Error(
+        `the write-ahead log referenced missing pages of ${foreign.map((p) => p.relation).join(', ')}, outside the other tenants' databases: the restore of ${source} cannot be trusted; see the backup repository`,
+      );
     }
+
+    if (!(await onScratch(scratch, 'postgres', (c) => databaseExists(c, source)))) {
+      throw new PointInTimeUnreachable(`database ${source} did not exist at ${at}: it was created after that point`);
+    }
+    const tables = await onScratch(scratch, source, userTableCount);
     const copied = await copyInto(conns, tools, { database: source, env: scratch.childEnv(source), tables }, target, {
       jobs: opts.jobs,
       signal,
@@ -257,7 +282,8 @@ export async function restoreToPointInTime(
       onProgress: (p) => progress({ percent: 45 + Math.floor(p.percent * 0.55), detail: `${p.detail} (as of ${at})` }),
     });
     progress({ percent: 100, detail: `restored ${source} as of ${at} into ${target}` });
-    return { tables: copied.tables, bytes: await databaseSize(conns.admin(), target), detail: `${source} as of ${at}, ${detail}` };
+    const others = skipped.length ? `; the replay passed over ${skipped.length} relations of other tenants' databases, which are not restored` : '';
+    return { tables: copied.tables, bytes: await databaseSize(conns.admin(), target), detail: `${source} as of ${at}, ${detail}${others}` };
   } finally {
     await toolGroups.stopAll();
     await scratch.discard();

@@ -105,8 +105,13 @@ export class ScratchServer {
     return alive(pid) ? pid : null;
   }
 
-  /** Start the server on the restored data directory; it recovers to the target, then opens. */
-  async start(): Promise<void> {
+  /**
+   * Start the server on the restored data directory; it recovers to the target, then opens.
+   * `oneDatabase`: only one database was restored and the others are zeroed files, whose pages
+   * the WAL may still touch (e.g. all-visible marks logged without a page image); recovery then
+   * goes on past them, and invalidPages() tells which relations they were in.
+   */
+  async start(o: { oneDatabase: boolean }): Promise<void> {
     if (await this.pid()) return;
     const conf = path.join(this.dir, 'postgresql.conf');
     const hba = path.join(this.dir, 'pg_hba.conf');
@@ -127,6 +132,7 @@ export class ScratchServer {
         // standby its connection and worker limits need not match the tenant server's either.
         'hot_standby = off',
         'archive_mode = off',
+        `ignore_invalid_pages = ${o.oneDatabase ? 'on' : 'off'}`,
         // A scratch copy is thrown away whatever happens: durability would only slow it down.
         'fsync = off',
         'full_page_writes = off',
@@ -186,17 +192,34 @@ export class ScratchServer {
       const log = await readFile(this.logFile, 'utf8').catch(() => '');
       // Give a just-started postmaster a moment to write its pid file.
       if (seen > 4 && !(await this.pid())) {
-        const reason =
-          log
-            .split('\n')
-            .filter((l) => /FATAL|PANIC/.test(l))
-            .pop() ?? log.split('\n').slice(-3).join(' | ');
-        throw new Error(`the scratch server stopped before it reached its target: ${reason.replace(/^.*?(FATAL|PANIC):\s*/, '')}`);
+        // The reason, with the warnings before it that explain it (e.g. which page of which relation).
+        const lines = log.split('\n').filter((l) => /(FATAL|PANIC|WARNING):/.test(l));
+        const reason = lines.length
+          ? lines
+              .slice(-4)
+              .map((l) => l.replace(/^.*?(FATAL|PANIC|WARNING):\s*/, '$1: '))
+              .join(' | ')
+          : log.split('\n').slice(-3).join(' | ');
+        throw new Error(`the scratch server stopped before it reached its target: ${reason}`);
       }
       if (Date.now() > until) throw new Error(`the scratch server did not finish recovering within ${Math.round(o.timeoutMs / 1000)} s; see ${this.logFile}`);
       o.onProgress?.(`recovering to the target: ${(log.match(/restored log file/g) ?? []).length} WAL files replayed`);
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /**
+   * The relations whose pages the WAL referenced while they did not exist or were zeroed, from
+   * the server's log: `base/<database oid>/<file>`, or `global/<file>` for shared catalogs.
+   */
+  async invalidPages(): Promise<{ relation: string; databaseOid: number | null }[]> {
+    const log = await readFile(this.logFile, 'utf8').catch(() => '');
+    const found = new Map<string, number | null>();
+    for (const m of log.matchAll(/page \d+ of relation (\S+) (?:is uninitialized|does not exist)/g)) {
+      const oid = /^base\/(\d+)\//.exec(m[1])?.[1];
+      found.set(m[1], oid ? Number(oid) : null);
+    }
+    return [...found].map(([relation, databaseOid]) => ({ relation, databaseOid }));
   }
 
   /** Connection settings for `db` on the scratch server (its socket, its superuser). */

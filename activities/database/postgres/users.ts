@@ -7,7 +7,7 @@ import type { AppAuthorization, DirectoryUser } from '../port';
 import type { SanitizationProfile } from '../profile';
 import { columnInfo } from './columns';
 import { inTransaction } from './connections';
-import { checkAppAuthorizations, checkLogin } from '../input-checks';
+import { checkAdministrator, checkAppAuthorizations, checkLogin } from '../input-checks';
 import { quoteIdent } from './identifiers';
 
 function usersColumns(profile: SanitizationProfile) {
@@ -46,6 +46,30 @@ export async function fixSystemUsers(pool: Pool, profile: SanitizationProfile): 
     }
   });
   return logins;
+}
+
+export async function restrictToAdministrator(
+  pool: Pool,
+  profile: SanitizationProfile,
+  email: string | null,
+): Promise<{ administrator: string; disabled: number }> {
+  const admin = checkAdministrator(profile, email);
+  await checkUsersTable(pool, profile);
+  for (const col of [admin.emailColumn, ...admin.clear]) await columnInfo(pool, profile.users.table, col);
+  const q = usersColumns(profile);
+  const emailCol = quoteIdent('administrator e-mail column', admin.emailColumn);
+  const cleared = admin.clear.map((c) => `, ${quoteIdent('administrator column', c)} = NULL`).join('');
+  return inTransaction(pool, async (c) => {
+    await c.query(`LOCK TABLE ${q.table} IN SHARE ROW EXCLUSIVE MODE`);
+    const off = await c.query(`UPDATE ${q.table} SET ${q.enabled} = false WHERE ${q.system} IS NOT TRUE AND ${q.login} <> $1 AND ${q.enabled} IS NOT FALSE`, [
+      admin.login,
+    ]);
+    const reset = await c.query(`UPDATE ${q.table} SET ${q.enabled} = true, ${emailCol} = $2${cleared} WHERE ${q.login} = $1`, [admin.login, email]);
+    if ((reset.rowCount ?? 0) === 0) {
+      await c.query(`INSERT INTO ${q.table} (${q.login}, ${emailCol}, ${q.enabled}, ${q.system}) VALUES ($1, $2, true, false)`, [admin.login, email]);
+    }
+    return { administrator: admin.login, disabled: off.rowCount ?? 0 };
+  });
 }
 
 /**

@@ -123,6 +123,13 @@ CREATE TABLE dbo.batch_server_config (
   max_jobs  int NOT NULL
 );
 
+CREATE TABLE dbo.print_settings (
+  id            int IDENTITY(1, 1) NOT NULL CONSTRAINT pk_print_settings PRIMARY KEY,
+  document_type nvarchar(60)  NOT NULL,
+  printer       nvarchar(200) NOT NULL,
+  destination   nvarchar(300)
+);
+
 CREATE TABLE dbo.settings (
   [key]  nvarchar(100) NOT NULL CONSTRAINT pk_settings PRIMARY KEY,
   value  nvarchar(500)

@@ -170,6 +170,9 @@ export function seedBatches(opts: Required<Omit<MssqlSeedOptions, 'appAuthorizat
       SELECT CONCAT(N'web-', v.i % 3, N'.prod.internal'), CONCAT(N'user', RIGHT(CONCAT(N'0000', v.i), 4)), DATEADD(minute, v.i, CAST('2025-01-01T00:00:00Z' AS datetimeoffset))
       FROM (VALUES (1),(2),(3),(4),(5),(6),(7),(8),(9),(10),(11),(12)) AS v(i);
       INSERT INTO dbo.batch_server_config (host, max_jobs) VALUES (N'batch-1.prod.internal', 8), (N'batch-2.prod.internal', 8);
+      INSERT INTO dbo.print_settings (document_type, printer, destination) VALUES
+        (N'invoice', N'\\\\print-01.prod.internal\\invoices', NULL), (N'delivery-note', N'\\\\print-02.prod.internal\\warehouse', NULL),
+        (N'reminder', N'mail', N'accounts@' + @h);
       INSERT INTO dbo.settings ([key], value) VALUES
         (N'app.base_url', @u), (N'app.login_url', @u + N'/login'), (N'api.base_url', @u + N'/api/v1'),
         (N'mail.unsubscribe_url', @u + N'/newsletter/unsubscribe?list=all'), (N'portal.url', @u + N'/portal#start'),
