@@ -19,6 +19,7 @@ import { Client } from 'pg';
 import { PostgresTenantDatabase } from '../activities/database/postgres/engine';
 import { loadProfile } from '../activities/database/profile';
 import { seedTenantDatabase } from '../stack/seed/tenant-data';
+import { ratioLine, timed } from './measure';
 
 const SANDBOX = 'mailinator.com';
 
@@ -53,16 +54,6 @@ async function sql(adminUrl: string, db: string, text: string): Promise<void> {
   } finally {
     await c.end();
   }
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const start = process.hrtime.bigint();
-  const result = await fn();
-  return [Number(process.hrtime.bigint() - start) / 1e9, result];
-}
-
-function ratioLine(name: string, x: number, y: number): string {
-  return `${name}: ${x.toFixed(2)} s vs baseline ${y.toFixed(2)} s, ratio ${(x / y).toFixed(2)}`;
 }
 
 /** A fresh copy of `template` as `db` (a file-level copy: the same pages and statistics each time). */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { startPostgres } from '../stack/services/postgres';
 import { benchArchive } from './archive';
 import { benchDatabase } from './database';
+import { benchPointInTime } from './point-in-time';
 
 async function main() {
   const log = (line: string) => console.log(line);
@@ -21,6 +22,8 @@ async function main() {
   } finally {
     await pg.stop();
   }
+  log('# point-in-time restore (PostgreSQL with pgBackRest, its own embedded server)');
+  await benchPointInTime(log);
   log('# archives (Azurite)');
   await benchArchive(log);
 }

@@ -87,6 +87,10 @@ async function main(): Promise<void> {
 
   if (down || stopRequested) await shutdown(exitCode);
   console.log(`\nThe stack stays up for exploring (\`source ${s.envFile}\`, then bin/tenant-clone list). Press Ctrl-C to stop.`);
+  if (s.continuousBackup) {
+    console.log(`A point-in-time clone of ${DEMO.source} as it was seconds ago (its server archives its WAL with pgBackRest):`);
+    console.log(`  bin/tenant-clone start ${DEMO.source} ${DEMO.target} --plan point-in-time --point-in-time "10s ago" --wait`);
+  }
 }
 
 async function runChecks(s: LocalStack, end: FinalOutcome, o: { expectedSerial: string; since: number }): Promise<boolean[]> {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing, starts what the suites need (PostgreSQL when
 # DATABASE_URL is unset; each suite starts its own Temporal dev server, Azurite, SMTP server
-# and platform emulator), type-checks, then runs every suite on real services.
+# and platform emulator, and the point-in-time suites their own archiving PostgreSQL with a
+# pgBackRest repository), type-checks, then runs every suite on real services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,19 +12,26 @@ cd "$(dirname "$0")/.."
 TEMPORAL_CLI="$(bash ./temporal-dev.sh --print-path)"
 export TEMPORAL_CLI
 
-# sqlfluff, the second T-SQL parser of tsql-batches.test.ts: Debian ships it. Without it that
-# test fails and says how to install it.
-if [ -z "${SQLFLUFF:-}" ] && ! command -v sqlfluff >/dev/null 2>&1; then
+# A Debian package a suite needs, installed with apt-get when run as root; otherwise, or if that
+# fails, the suite that needs it fails and says so, and this says how to install it.
+#   need_package <command> <package> <what needs it> <how to install it by hand>
+need_package() {
+  command -v "$1" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing sqlfluff (Debian package) for the T-SQL checks"
+    echo "installing $2 (Debian package) for $3"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq sqlfluff >/dev/null 2>&1 ||
-      { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq sqlfluff >/dev/null 2>&1; } ||
-      echo "could not install sqlfluff with apt-get; the T-SQL parse test will fail" >&2
+    apt-get install -y -qq "$2" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$2" >/dev/null 2>&1; } ||
+      echo "could not install $2 with apt-get; $3 will fail" >&2
   else
-    echo "sqlfluff is not installed ('sudo apt-get install sqlfluff' or 'pip install sqlfluff==1.4.5'); the T-SQL parse test will fail" >&2
+    echo "$1 is not installed ($4); $3 will fail" >&2
   fi
-fi
+}
+
+# sqlfluff, the second T-SQL parser of tsql-batches.test.ts.
+[ -n "${SQLFLUFF:-}" ] || need_package sqlfluff sqlfluff "the T-SQL parse test" "'sudo apt-get install sqlfluff' or 'pip install sqlfluff==1.4.5'"
+# pgBackRest, the continuous backup the point-in-time suites restore from.
+need_package pgbackrest pgbackrest "the point-in-time tests" "'sudo apt-get install pgbackrest'"
 
 pg_pid=""
 # `wait` answers 143 for a server stopped by SIGTERM: under `set -e` that must not become the

@@ -61,3 +61,15 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
   });
 }
+
+/** A port nothing listens on now, chosen by the OS (for services of tests and benchmarks). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Parser } from 'node-sql-parser';
-import { loadProfile } from '../../activities/database/profile';
+import { POINT_IN_TIME_PROFILE_PATH, loadProfile } from '../../activities/database/profile';
 import type { Batch } from '../../activities/database/mssql/tsql/batch';
 import * as ta from '../../activities/database/mssql/tsql/admin';
 import * as tk from '../../activities/database/mssql/tsql/checksum';
@@ -30,6 +30,7 @@ const HOSTILE = 'x]; DROP DATABASE y --';
 const PASSWORD = "Pa'ss; DROP LOGIN sa --";
 const SAS = "sv=2022-11-02&ss=b&sig=abc'def";
 const profile = loadProfile();
+const pointInTimeProfile = loadProfile(POINT_IN_TIME_PROFILE_PATH);
 const PERSONS = { schema: 'dbo', name: 'persons' };
 const SETTINGS = { schema: 'dbo', name: 'settings' };
 const LEADS = { schema: 'crm', name: 'leads' };
@@ -126,6 +127,7 @@ function catalog(): Batch[] {
     tsan.countEnabled('scheduled_tasks', 'enabled'),
     tu.repairSystemUser(profile, 'batch-runner'),
     tu.assignPlans({ ...profile, users: { ...profile.users, allowedLogins: ['admin', 'jane.roe'] } }, 'crm-sandbox'),
+    tu.restrictToAdministrator(pointInTimeProfile, 'admin', 'sandbox-admin@acme.example'),
     tu.listUsers(),
     tu.readAppAuthorizations(),
     tu.upsertAppAuthorization({ appId: 'app-erp', appName: 'ERP Connector', systemUserLogin: 'sys-erp' }),

@@ -47,7 +47,32 @@ const scenarios: Record<string, (stack: CloneStack) => Promise<void>> = {
   'copy-refused': async (stack) => {
     await stack.client.start({ source: DEMO.target, target: DEMO.source }).catch(() => undefined);
   },
+  'point-in-time-done': async (stack) => {
+    await stack.client.start({
+      source: DEMO.source,
+      target: DEMO.target,
+      plan: 'point-in-time',
+      pointInTime: await restorablePoint(stack),
+      requestedBy: 'ops@acme.example',
+    });
+  },
+  'point-in-time-refused': async (stack) => {
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, plan: 'point-in-time', pointInTime: future }).catch(() => undefined);
+  },
+  'point-in-time-failed-rolled-back': async (stack) => {
+    const at = await restorablePoint(stack);
+    await stack.admin.failNextDeliveries(DEFAULT_APP_AUTHORIZATIONS[0].appId, 1, 400);
+    await stack.client.start({ source: DEMO.source, target: DEMO.target, plan: 'point-in-time', pointInTime: at });
+  },
 };
+
+/** A server backup holding the freshly seeded databases, and a point a moment after it. */
+async function restorablePoint(stack: CloneStack): Promise<string> {
+  await (await stack.client.backupServer('diff')).result();
+  await new Promise((r) => setTimeout(r, 1500));
+  return new Date().toISOString();
+}
 
 async function main() {
   const set = process.argv[2];
@@ -56,7 +81,8 @@ async function main() {
   const dir = path.join(DIR, set);
   if (existsSync(dir)) throw new Error(`history set ${set} exists already: recorded histories are never overwritten`);
   mkdirSync(dir);
-  const stack = await startCloneStack();
+  // The tenants live on a server with a continuous backup, so the point-in-time plan can run too.
+  const stack = await startCloneStack({ continuousBackup: true });
   try {
     for (const [name, run] of Object.entries(scenarios)) {
       await stack.reseed({ taskDurationMs: 100 });

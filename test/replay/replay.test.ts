@@ -25,6 +25,11 @@ const EXPECTED = [
   'restore-done',
 ];
 
+/** Sets recorded once the point-in-time plan existed hold its clones too. */
+const POINT_IN_TIME = ['point-in-time-done', 'point-in-time-failed-rolled-back', 'point-in-time-refused'];
+const POINT_IN_TIME_SINCE = '2026-12-point-in-time';
+const expectedIn = (set: string) => (set !== '.' && set >= POINT_IN_TIME_SINCE ? [...EXPECTED, ...POINT_IN_TIME].sort() : EXPECTED);
+
 const SETS = [
   '.',
   ...readdirSync(DIR, { withFileTypes: true })
@@ -44,7 +49,7 @@ function recorded() {
     // A missing recording would let the test pass on nothing.
     assert.deepEqual(
       files.map((f) => f.replace(/\.json$/, '')),
-      EXPECTED,
+      expectedIn(set),
       `history set ${set}`,
     );
     return files.map((f) => {
@@ -71,7 +76,14 @@ async function replay(workflowsPath: string): Promise<Record<string, string | nu
   return out;
 }
 
-const clean = Object.fromEntries(SETS.flatMap((set) => EXPECTED.map((id) => [path.join(set, id), null])));
+const clean = Object.fromEntries(SETS.flatMap((set) => expectedIn(set).map((id) => [path.join(set, id), null])));
+
+test('the point-in-time plan has recorded clones', () => {
+  assert.ok(
+    SETS.some((set) => expectedIn(set).includes('point-in-time-done')),
+    `no set from ${POINT_IN_TIME_SINCE} on: record one`,
+  );
+});
 
 test('every recorded clone history replays through the current workflow code', async () => {
   assert.deepEqual(await replay(require.resolve('../../workflows')), clean);
@@ -88,7 +100,14 @@ test('the same change made in place breaks the recorded clones that ran past it'
     for (const id of ['copy-done', 'copy-skip-documents', 'copy-failed-rolled-back'].map((n) => path.join(set, n))) {
       assert.match(errors[id] ?? 'replayed', /Determinism|nondetermin/i, id);
     }
-    for (const id of ['copy-refused', 'copy-cancelled-rolled-back', 'copy-temporal-cancelled', 'restore-done'].map((n) => path.join(set, n))) {
+    const untouched = [
+      'copy-refused',
+      'copy-cancelled-rolled-back',
+      'copy-temporal-cancelled',
+      'restore-done',
+      ...expectedIn(set).filter((n) => n.startsWith('point-in-time')),
+    ];
+    for (const id of untouched.map((n) => path.join(set, n))) {
       assert.equal(errors[id], null, id);
     }
   }

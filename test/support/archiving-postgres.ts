@@ -1,25 +1,14 @@
 /** A tenant server with a continuous backup (pgBackRest into Azurite over HTTPS), for the point-in-time tests. */
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findPgBackRest } from '../../stack/services/continuous-backup';
+import { freePort } from '../../stack/services/process';
 import { startArchivingPostgres, type ArchivingPostgres } from '../../stack/services/archiving-postgres';
 import { runTool } from '../../activities/database/postgres/child-process';
 import { serverAccount } from '../../activities/database/postgres/os-account';
 import { PgBackRest, type StanzaInfo } from '../../activities/database/postgres/pgbackrest';
 import { loadConfig, type Config } from '../../worker/config';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestArchivingServer extends ArchivingPostgres {
   /** Scratch servers of this suite's restores live here (checked empty after each restore). */

@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../stack/services/process';
 import { startTemporalDev } from '../../stack/services/temporal';
 import { TenantCloneClient } from '../../client';
 import { AzureBlobArchives } from '../../activities/archive/azure-blob';
@@ -68,17 +68,6 @@ export interface CloneStack {
   /** A worker as its own process (`worker/main.ts`), configured like the in-process one; it can be SIGKILLed. */
   spawnWorker(overrides?: Partial<Record<keyof Config, string>>): Promise<ChildProcess>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function startTemporalServer(persistent: boolean): Promise<TemporalServer> {

@@ -116,8 +116,8 @@ export async function restrictToAdministrator(
   return inTransaction(
     pool,
     async (tx) => {
-      const r = await run<{ disabled: number }>(tx, tu.restrictToAdministrator(profile, login, email));
-      return { administrator: login, disabled: Number(r.recordset?.[0]?.disabled ?? 0) };
+      const r = await run(tx, tu.restrictToAdministrator(profile, login, email));
+      return { administrator: login, disabled: r.rowsAffected[0] ?? 0 };
     },
     true,
   );

@@ -8,7 +8,7 @@
  * enter, so no one else on the machine can read the production data it holds while it runs.
  */
 import { spawn } from 'node:child_process';
-import { chown, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { abortError, runTool, type OsAccount } from './child-process';
@@ -101,8 +101,10 @@ export class ScratchServer {
       return null;
     }
     const pid = Number(text.split('\n')[0]);
-    if (!Number.isInteger(pid) || pid <= 0) return null;
-    return alive(pid) ? pid : null;
+    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return null;
+    // After a reboot the number may belong to another process: only ours runs on this folder.
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => null);
+    return cmd === null || cmd.includes(this.dataDir) ? pid : null;
   }
 
   /**
@@ -266,11 +268,6 @@ export class ScratchServer {
   private program(name: string): string {
     return this.settings.binDir ? path.join(this.settings.binDir, name) : name;
   }
-}
-
-/** Scratch folders under `root` (each a target database's), for a sweep. */
-export async function scratchFolderExists(settings: ScratchSettings, name: string): Promise<boolean> {
-  return (await stat(path.join(settings.root, name)).catch(() => null)) !== null;
 }
 
 function alive(pid: number): boolean {

@@ -33,8 +33,9 @@ SELECT @login, 1, 1 WHERE NOT EXISTS (SELECT 1 FROM ${q.table} WHERE ${q.login} 
 }
 
 /**
- * Seed 003: every non-system user but @login disabled; @login enabled, given @email and the
- * profile's credential columns cleared (inserted when the copy has no such user).
+ * Seed 003: every non-system user but @login disabled (the first statement's row count says how
+ * many); @login enabled, given @email and the profile's credential columns cleared (inserted
+ * when the copy has no such user).
  */
 export function restrictToAdministrator(profile: SanitizationProfile, login: string, email: string | null): Batch {
   const q = usersColumns(profile);
@@ -46,7 +47,6 @@ export function restrictToAdministrator(profile: SanitizationProfile, login: str
     `
 UPDATE ${q.table} SET ${q.enabled} = 0
 WHERE (${q.system} IS NULL OR ${q.system} = 0) AND ${q.login} <> @login COLLATE Latin1_General_BIN2 AND (${q.enabled} IS NULL OR ${q.enabled} = 1);
-SELECT @@ROWCOUNT AS disabled;
 UPDATE ${q.table} SET ${q.enabled} = 1, ${emailCol} = @email${cleared} WHERE ${q.login} = @login COLLATE Latin1_General_BIN2;
 INSERT INTO ${q.table} (${q.login}, ${emailCol}, ${q.enabled}, ${q.system})
 SELECT @login, @email, 1, 0 WHERE NOT EXISTS (SELECT 1 FROM ${q.table} WHERE ${q.login} = @login COLLATE Latin1_General_BIN2);`,
