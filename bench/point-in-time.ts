@@ -7,7 +7,7 @@
  *
  * Standalone: tsx bench/point-in-time.ts  (BENCH_PERSONS, default 500000)
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -138,7 +138,10 @@ async function restoreByHand(o: {
   await rm(work, { recursive: true, force: true });
   await rm(dump, { recursive: true, force: true });
   const asServer = { env: process.env, account: o.account, cwd: '/' };
-  await runTool('mkdir', ['-m', '700', '-p', data, path.join(work, 'lock')], asServer);
+  for (const d of [work, data, path.join(work, 'lock')]) {
+    await mkdir(d, { mode: 0o700 });
+    if (o.account) await chown(d, o.account.uid, o.account.gid);
+  }
   await runTool(
     o.pgbackrest,
     [
@@ -176,10 +179,21 @@ async function restoreByHand(o: {
     ].join('\n'),
   );
   await writeFile(path.join(work, 'pg_hba.conf'), 'local all all trust\n');
-  if (o.account) await runTool('chown', ['-R', `${o.account.uid}:${o.account.gid}`, work], { env: process.env });
   const pgCtl = path.join(embeddedServerBinDir(), 'pg_ctl');
   await runTool(pgCtl, ['-D', data, '-o', `-c config_file=${conf}`, '-l', path.join(work, 'server.log'), '-w', '-t', '3600', 'start'], asServer);
   try {
+    // pg_ctl -w returns once the server runs; without hot standby it accepts connections only
+    // when recovery has reached the point and promoted it.
+    for (;;) {
+      const c = new Client({ host: work, port: 5432, user: 'postgres', database: 'postgres' });
+      const open = await c.connect().then(
+        () => true,
+        () => false,
+      );
+      await c.end().catch(() => undefined);
+      if (open) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const env = { ...process.env, PGHOST: work, PGPORT: '5432', PGUSER: 'postgres' };
     await runTool('pg_dump', ['-Fd', `-j${o.jobs}`, '--no-owner', '--no-privileges', '-f', dump, o.src], { env });
     const target = new URL(o.serverUrl);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { DEFAULT_PROFILE_PATH, ProfileError, loadProfile } from '../../activities/database/profile';
+import { DEFAULT_PROFILE_PATH, POINT_IN_TIME_PROFILE_PATH, ProfileError, loadProfile, loadProfiles } from '../../activities/database/profile';
 import { DEFAULT_SANDBOX_DOMAINS } from '../../workflows/sandbox-domains';
 import { ConfigError, loadConfig } from '../../worker/config';
 
@@ -37,6 +37,33 @@ describe('worker configuration', () => {
         /WEBHOOK_SIGNING_SECRET must have at least 16 characters/.test(err.message),
     );
     assert.throws(() => loadConfig({ ...good, TENANT_MSSQL_BACKUPS: 'tape' }), /TENANT_MSSQL_BACKUPS: TENANT_MSSQL_BACKUPS must be "archive" or "disk"/);
+  });
+
+  test('the point-in-time settings: defaults, and bad values named', () => {
+    const c = loadConfig(good);
+    assert.equal(c.PGBACKREST_STANZA, undefined);
+    assert.deepEqual([c.PITR_RETENTION_PRODUCTION_DAYS, c.PITR_RETENTION_SANDBOX_DAYS, c.SERVER_BACKUP_FULL_EVERY_DAYS, c.PG_OS_USER], [28, 7, 7, 'postgres']);
+    assert.throws(
+      () => loadConfig({ ...good, PGBACKREST_STANZA: 'main; rm -rf /', PG_SCRATCH_DIR: 'scratch', PITR_RETENTION_SANDBOX_DAYS: '0' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /PGBACKREST_STANZA: PGBACKREST_STANZA must be 1-64 letters/.test(err.message) &&
+        /PG_SCRATCH_DIR: PG_SCRATCH_DIR must be an absolute path/.test(err.message) &&
+        /PITR_RETENTION_SANDBOX_DAYS/.test(err.message),
+    );
+  });
+
+  test('the point-in-time profile ships valid, and one without users.administrator is refused', () => {
+    const profiles = loadProfiles();
+    assert.equal(profiles.pointInTime.name, 'point-in-time');
+    assert.equal(profiles.pointInTime.users.administrator?.login, 'admin');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tc-profile-')), 'no-admin.yaml');
+    writeFileSync(file, readFileSync(POINT_IN_TIME_PROFILE_PATH, 'utf8').replace(/\n  administrator: .*\n/, '\n'));
+    assert.throws(
+      () => loadProfiles({ pointInTime: file }),
+      (err: unknown) =>
+        err instanceof ProfileError && /no-admin\.yaml is invalid for the point-in-time plan: users\.administrator is required/.test(err.message),
+    );
   });
 
   test('a config file is read under the environment, which wins', () => {

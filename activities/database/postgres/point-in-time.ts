@@ -266,7 +266,8 @@ export async function restoreToPointInTime(
     const skipped = await scratch.invalidPages();
     const foreign = skipped.filter((p) => p.databaseOid === null || !excludedOids.includes(p.databaseOid));
     if (foreign.length) {
-      throw new Error(
+      // Not a passing fault: the same backup would replay the same way, so no retry is made.
+      throw new PointInTimeUnreachable(
         `the write-ahead log referenced missing pages of ${foreign.map((p) => p.relation).join(', ')}, outside the other tenants' databases: the restore of ${source} cannot be trusted; see the backup repository`,
       );
     }
