@@ -137,7 +137,7 @@ async function sealWal(conns: Connections, pitr: PointInTimeSettings, signal?: A
         `the tenant server did not archive WAL segment ${wal} within ${pitr.archiveTimeoutMs / 1000} s (last archived ${a.rows[0].last ?? 'none'}${a.rows[0].failed ? `, last failed ${a.rows[0].failed}` : ''}): check its archive_command`,
       );
     }
-    await new Promise((res) => setTimeout(res, 200));
+    await new Promise((res) => setTimeout(res, 100));
   }
 }
 

@@ -176,8 +176,9 @@ export class ScratchServer {
    * has replayed. A server that stops on the way (its target not reached) fails with its reason.
    */
   async waitUntilOpen(o: { signal?: AbortSignal; timeoutMs: number; onProgress?: (detail: string) => void }): Promise<void> {
-    const until = Date.now() + o.timeoutMs;
-    for (let seen = 0; ; seen++) {
+    const started = Date.now();
+    const until = started + o.timeoutMs;
+    for (;;) {
       if (o.signal?.aborted) throw abortError(o.signal, 'scratch server recovery');
       const client = new pg.Client(this.connection('postgres'));
       try {
@@ -193,7 +194,7 @@ export class ScratchServer {
       }
       const log = await readFile(this.logFile, 'utf8').catch(() => '');
       // Give a just-started postmaster a moment to write its pid file.
-      if (seen > 4 && !(await this.pid())) {
+      if (Date.now() - started > 2000 && !(await this.pid())) {
         // The reason, with the warnings before it that explain it (e.g. which page of which relation).
         const lines = log.split('\n').filter((l) => /(FATAL|PANIC|WARNING):/.test(l));
         const reason = lines.length
@@ -206,7 +207,7 @@ export class ScratchServer {
       }
       if (Date.now() > until) throw new Error(`the scratch server did not finish recovering within ${Math.round(o.timeoutMs / 1000)} s; see ${this.logFile}`);
       o.onProgress?.(`recovering to the target: ${(log.match(/restored log file/g) ?? []).length} WAL files replayed`);
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
