@@ -47,7 +47,7 @@ export function enterRunningModeActivities({ databases, profiles, hosting, pollI
         const st = await hosting.getState(target);
         return st.mode === 'running' && st.pendingOperations === 0 ? { done: true } : { detail: 'waiting for the hosting layer to open the tenant' };
       });
-      return { note: `${target} is running: users may log in` };
+      return { note: admin ? `${target} is running: only ${admin} may log in` : `${target} is running: users may log in` };
     },
   });
 }
