@@ -33,6 +33,7 @@ import {
 import { RequestError, cloneWorkflowId, normalizeRequest, type CloneRequest, type CloneRequestInput, type PlanId } from '../workflows/request';
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/search-attributes';
 import { randomUUID } from 'node:crypto';
+import { clientConnectionOptions, temporalTarget } from './connection';
 import { withLiveProgress } from './live-progress';
 import type { backupServer, backupTenant, checkProfile, cloneTenant } from '../workflows';
 import { SERVER_BACKUP_SCHEDULE_ID, SERVER_BACKUP_TYPES, SERVER_BACKUP_WORKFLOW_ID, type ServerBackupChoice } from '../workflows/backup-server';
@@ -56,6 +57,8 @@ export class CloneAlreadyRunningError extends Error {
 export class CloneNotFoundError extends Error {
   override name = 'CloneNotFoundError';
 }
+export { TemporalSettingsError } from './connection';
+
 export class ServerUnreachableError extends Error {
   override name = 'ServerUnreachableError';
 }
@@ -79,8 +82,12 @@ const MAX_RUNS_LOOKED_AT = 50;
 export type FinalOutcome = { outcome: 'done'; progress: CloneProgress } | { outcome: 'failed' | 'cancelled' | 'refused'; message: string };
 
 export interface ConnectOptions {
+  /** Override the Temporal profile's address and namespace, or pick another profile (see connection.ts). */
   address?: string;
   namespace?: string;
+  profile?: string;
+  /** Where the Temporal settings are read from; default process.env. */
+  env?: Record<string, string | undefined>;
   taskQueue?: string;
 }
 
@@ -147,15 +154,16 @@ export class TenantCloneClient {
   ) {}
 
   static async connect(opts: ConnectOptions = {}): Promise<TenantCloneClient> {
-    const address = opts.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+    const env = opts.env ?? process.env;
+    const target = temporalTarget({ env, address: opts.address, namespace: opts.namespace, profile: opts.profile });
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address, connectTimeout: '5s' });
+      connection = await Connection.connect({ ...clientConnectionOptions(target), connectTimeout: '5s' });
     } catch (err) {
-      throw new ServerUnreachableError(`cannot reach the Temporal server at ${address}: ${(err as Error).message}`);
+      throw new ServerUnreachableError(`cannot reach the Temporal server at ${target.summary}: ${(err as Error).message}`);
     }
-    const client = new Client({ connection, namespace: opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default' });
-    return new TenantCloneClient(client, connection, opts.taskQueue ?? process.env.TASK_QUEUE ?? 'tenant-clone');
+    const client = new Client({ connection, namespace: target.namespace });
+    return new TenantCloneClient(client, connection, opts.taskQueue ?? env.TASK_QUEUE ?? 'tenant-clone');
   }
 
   async close(): Promise<void> {

@@ -224,9 +224,16 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     log(`platform emulator: ${emulator.url} (database ${EMULATOR_DATABASE})`);
 
     // 6. Worker, in this process, configured from an environment like a deployed one.
+    const temporalAddress = `127.0.0.1:${ports.temporal}`;
+    // A Temporal profile (@temporalio/envconfig's TOML) for the stack, which the worker, the
+    // command line and the temporal CLI all read.
+    const temporalProfile = path.join(stackDir, 'temporal.toml');
+    writeFileSync(temporalProfile, `# Written by the local stack.\n[profile.default]\naddress = "${temporalAddress}"\nnamespace = "default"\n`);
     const workerEnv: NodeJS.ProcessEnv = {
-      TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+      // The local dev server, whatever Temporal profile the developer's own config file sets.
+      TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_CONFIG_FILE: temporalProfile,
       TASK_QUEUE: env.TASK_QUEUE || 'tenant-clone',
       TENANT_DB_URL: adminUrl,
       TENANT_LOGIN_PASSWORD: randomBytes(18).toString('base64url'),
@@ -248,7 +255,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     started.push({ name: 'worker', stop: () => withTimeout(worker.shutdown(), 20_000, 'worker shutdown').finally(() => workerLog?.close()) });
     log(`worker: serving task queue ${config.TASK_QUEUE} (log ${path.join(logDir, 'worker.log')})`);
 
-    const client = await TenantCloneClient.connect({ address: config.TEMPORAL_ADDRESS, taskQueue: config.TASK_QUEUE });
+    const client = await TenantCloneClient.connect({ env: workerEnv, taskQueue: config.TASK_QUEUE });
     started.push({ name: 'client connection', stop: () => client.close() });
     if (continuous) {
       const schedule = await client.scheduleServerBackups();
@@ -264,8 +271,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       envFile,
       [
         '# Written by the local stack (stack/local-stack.ts): `source .stack/env`, then bin/tenant-clone.',
-        `export TEMPORAL_ADDRESS=${config.TEMPORAL_ADDRESS}`,
-        `export TEMPORAL_NAMESPACE=${config.TEMPORAL_NAMESPACE}`,
+        `export TEMPORAL_ADDRESS=${temporalAddress}`,
+        'export TEMPORAL_NAMESPACE=default',
+        // The stack's own Temporal profile: the plaintext dev server, whatever profile the shell had.
+        `export TEMPORAL_CONFIG_FILE=${temporalProfile}`,
+        'unset TEMPORAL_PROFILE TEMPORAL_API_KEY TEMPORAL_TLS TEMPORAL_TLS_CLIENT_CERT_PATH TEMPORAL_TLS_CLIENT_KEY_PATH TEMPORAL_TLS_SERVER_CA_CERT_PATH TEMPORAL_TLS_SERVER_NAME',
         `export TASK_QUEUE=${config.TASK_QUEUE}`,
         '',
       ].join('\n'),
@@ -274,7 +284,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const webUiUrl = `http://127.0.0.1:${ports.temporalUi}`;
     return {
       ports,
-      temporalAddress: config.TEMPORAL_ADDRESS,
+      temporalAddress,
       taskQueue: config.TASK_QUEUE,
       webUiUrl,
       inboxUrl: `http://127.0.0.1:${ports.inbox}`,
@@ -290,7 +300,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       db,
       envFile,
       logDir,
-      workflowUrl: (workflowId) => `${webUiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(workflowId)}`,
+      workflowUrl: (workflowId) => `${webUiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`,
       seedDemo: async (o = {}) => {
         await seedDemo({ client, admin, archives, adminUrl, log, connections: [azurite.connectionString, azurite.secondConnectionString], ...o });
         if (!continuous) return;

@@ -8,11 +8,14 @@ import { MssqlTenantDatabase } from '../activities/database/mssql';
 import { loadProfiles } from '../activities/database/profile';
 import { SmtpMailer } from '../activities/mail/smtp';
 import { createPlatform } from '../activities/platform';
-import type { Config } from './config';
+import { clientConnectionOptions, temporalTarget } from '../client/connection';
+import { temporalEnv, type Config } from './config';
 import { postgresEngine } from './postgres';
 
 export interface RunningWorker {
   worker: Worker;
+  /** Where it polls: address, namespace and how it connects (no secret). */
+  temporal: string;
   /** Resolves when the worker has shut down. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -37,14 +40,15 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
   });
   const platform = createPlatform(config.PLATFORM_URL);
 
-  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  // Activities use a client of their own to report progress to their workflow.
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const target = temporalTarget({ env: temporalEnv(config) });
+  const nativeConnection = await NativeConnection.connect(target.connection);
+  // Activities use a client of their own (backup-source starts the source's backup workflow).
+  const clientConnection = await Connection.connect(clientConnectionOptions(target));
+  const client = new Client({ connection: clientConnection, namespace: target.namespace });
 
   const worker = await Worker.create({
     connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
+    namespace: target.namespace,
     taskQueue: config.TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     // Heartbeats carry cancellation to a running step: send them often enough that a cancel
@@ -78,6 +82,7 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
   });
   return {
     worker,
+    temporal: target.summary,
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();

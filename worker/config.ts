@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { TEMPORAL_ENV_VARS } from '../client/connection';
 import { DEFAULT_SANDBOX_DOMAINS, badSandboxPattern } from '../workflows/sandbox-domains';
 
 /** A comma-separated list of sandbox domains (`*.x` for every name under x); public providers are refused. */
@@ -24,11 +25,20 @@ const sandboxDomains = z
   })
   .default(DEFAULT_SANDBOX_DOMAINS);
 
+/** Temporal's own connection variables (TEMPORAL_API_KEY is a secret), checked by envconfig when the worker connects. */
+const temporalSettings = Object.fromEntries(TEMPORAL_ENV_VARS.map((k) => [k, z.string().optional()])) as Record<
+  (typeof TEMPORAL_ENV_VARS)[number],
+  z.ZodOptional<z.ZodString>
+>;
+
 const url = (what: string) => z.string({ error: `${what} is required` }).url(`${what} must be a URL`);
 
 export const configSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
+  /**
+   * How to reach Temporal: read by @temporalio/envconfig (client/connection.ts), a profile of a
+   * TOML file overridden by these; unset, the plaintext local dev server.
+   */
+  ...temporalSettings,
   TASK_QUEUE: z.string().default('tenant-clone'),
 
   /** Admin URL of the tenant database server (PostgreSQL). Secret: stays in the worker. */
@@ -126,4 +136,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   return result.data;
+}
+
+/** The Temporal connection variables of a configuration, as envconfig reads them (plus HOME, for its default file). */
+export function temporalEnv(config: Config): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
+  for (const k of TEMPORAL_ENV_VARS) env[k] = config[k];
+  return env;
 }

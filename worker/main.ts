@@ -2,18 +2,19 @@
 import { ConfigError, loadConfig } from './config';
 import { startWorker } from './build';
 import { ProfileError } from '../activities/database/profile';
+import { TemporalSettingsError } from '../client/connection';
 
 async function main() {
   const config = loadConfig();
   const running = await startWorker(config);
-  console.log(`tenant-clone worker on task queue ${config.TASK_QUEUE} at ${config.TEMPORAL_ADDRESS}`);
+  console.log(`tenant-clone worker on task queue ${config.TASK_QUEUE} at ${running.temporal}`);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.shutdown());
   await running.done;
 }
 
 main().catch((err) => {
   // A bad setting or profile is the operator's to fix: one line naming it, no stack trace.
-  const bad = err instanceof ConfigError || err instanceof ProfileError;
+  const bad = err instanceof ConfigError || err instanceof ProfileError || err instanceof TemporalSettingsError;
   console.error(bad ? `tenant-clone worker: ${err.message}` : err);
   process.exit(bad ? 2 : 1);
 });

@@ -10,6 +10,7 @@ import {
   CloneRefusedError,
   RequestError,
   ServerUnreachableError,
+  TemporalSettingsError,
   TenantCloneClient,
   describeFailure,
   type FinalOutcome,
@@ -30,15 +31,16 @@ class ExitError extends Error {
 
 const program = new Command('tenant-clone')
   .description('Clone a tenant into a sanitized sandbox or test environment, on Temporal')
-  .option('--address <host:port>', 'Temporal frontend address (env TEMPORAL_ADDRESS)')
-  .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE)')
+  .option('--address <host:port>', "Temporal frontend address (env TEMPORAL_ADDRESS; default: the profile's, else 127.0.0.1:7233)")
+  .option('--namespace <ns>', "Temporal namespace (env TEMPORAL_NAMESPACE; default: the profile's, else default)")
+  .option('--profile <name>', 'profile of the Temporal config file (env TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE): address, namespace, TLS, API key')
   .option('--task-queue <queue>', 'task queue of the workers (env TASK_QUEUE)')
   .showHelpAfterError()
   .exitOverride();
 
 async function withClient<T>(fn: (c: TenantCloneClient) => Promise<T>): Promise<T> {
   const g = program.opts();
-  const client = await TenantCloneClient.connect({ address: g.address, namespace: g.namespace, taskQueue: g.taskQueue });
+  const client = await TenantCloneClient.connect({ address: g.address, namespace: g.namespace, profile: g.profile, taskQueue: g.taskQueue });
   try {
     return await fn(client);
   } finally {
@@ -261,7 +263,8 @@ async function main(argv: string[]): Promise<number> {
       err instanceof CloneRefusedError ||
       err instanceof CloneAlreadyRunningError ||
       err instanceof CloneNotFoundError ||
-      err instanceof ServerUnreachableError;
+      err instanceof ServerUnreachableError ||
+      err instanceof TemporalSettingsError;
     console.error(`tenant-clone: ${e.message.split('\n')[0]}`);
     if (err instanceof ExitError) return err.exitCode;
     return bad ? 2 : 1;

@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { DEFAULT_PROFILE_PATH, POINT_IN_TIME_PROFILE_PATH, ProfileError, loadProfile, loadProfiles } from '../../activities/database/profile';
 import { DEFAULT_SANDBOX_DOMAINS } from '../../workflows/sandbox-domains';
-import { ConfigError, loadConfig } from '../../worker/config';
+import { temporalTarget } from '../../client/connection';
+import { ConfigError, loadConfig, temporalEnv } from '../../worker/config';
 
 const good = {
   TENANT_DB_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -21,7 +22,8 @@ const good = {
 describe('worker configuration', () => {
   test('a complete configuration gets its defaults', () => {
     const c = loadConfig(good);
-    assert.equal(c.TEMPORAL_ADDRESS, '127.0.0.1:7233');
+    // With no Temporal setting at all: the plaintext local dev server (client/connection.ts).
+    assert.equal(temporalTarget({ env: temporalEnv(c) }).summary, '127.0.0.1:7233, namespace default (plaintext)');
     assert.equal(c.TASK_QUEUE, 'tenant-clone');
     assert.equal(c.SMTP_PORT, 25);
     assert.equal(c.TENANT_MSSQL_BACKUPS, 'archive');
