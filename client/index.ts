@@ -34,6 +34,7 @@ import { RequestError, cloneWorkflowId, normalizeRequest, type CloneRequest, typ
 import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/search-attributes';
 import { randomUUID } from 'node:crypto';
 import { clientConnectionOptions, temporalTarget } from './connection';
+import { dataConverterFrom } from './payload-codec';
 import { withLiveProgress } from './live-progress';
 import type { backupServer, backupTenant, checkProfile, cloneTenant } from '../workflows';
 import { SERVER_BACKUP_SCHEDULE_ID, SERVER_BACKUP_TYPES, SERVER_BACKUP_WORKFLOW_ID, type ServerBackupChoice } from '../workflows/backup-server';
@@ -58,6 +59,7 @@ export class CloneNotFoundError extends Error {
   override name = 'CloneNotFoundError';
 }
 export { TemporalSettingsError } from './connection';
+export { PayloadKeyError } from './payload-codec';
 
 export class ServerUnreachableError extends Error {
   override name = 'ServerUnreachableError';
@@ -162,7 +164,7 @@ export class TenantCloneClient {
     } catch (err) {
       throw new ServerUnreachableError(`cannot reach the Temporal server at ${target.summary}: ${(err as Error).message}`);
     }
-    const client = new Client({ connection, namespace: target.namespace });
+    const client = new Client({ connection, namespace: target.namespace, dataConverter: dataConverterFrom(env) });
     return new TenantCloneClient(client, connection, opts.taskQueue ?? env.TASK_QUEUE ?? 'tenant-clone');
   }
 

@@ -9,6 +9,7 @@ import { loadProfiles } from '../activities/database/profile';
 import { SmtpMailer } from '../activities/mail/smtp';
 import { createPlatform } from '../activities/platform';
 import { clientConnectionOptions, temporalTarget } from '../client/connection';
+import { dataConverterFrom } from '../client/payload-codec';
 import { temporalEnv, type Config } from './config';
 import { postgresEngine } from './postgres';
 
@@ -41,15 +42,18 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
   const platform = createPlatform(config.PLATFORM_URL);
 
   const target = temporalTarget({ env: temporalEnv(config) });
+  // With keys set, every payload is sealed before it leaves the worker (client/payload-codec.ts).
+  const dataConverter = dataConverterFrom(config);
   const nativeConnection = await NativeConnection.connect(target.connection);
   // Activities use a client of their own (backup-source starts the source's backup workflow).
   const clientConnection = await Connection.connect(clientConnectionOptions(target));
-  const client = new Client({ connection: clientConnection, namespace: target.namespace });
+  const client = new Client({ connection: clientConnection, namespace: target.namespace, dataConverter });
 
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: target.namespace,
     taskQueue: config.TASK_QUEUE,
+    dataConverter,
     workflowsPath: require.resolve('../workflows'),
     // Heartbeats carry cancellation to a running step: send them often enough that a cancel
     // (or a skipped document copy) takes effect in seconds, not at the heartbeat timeout.

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TEMPORAL_ENV_VARS } from '../client/connection';
+import { payloadCodecFrom } from '../client/payload-codec';
 import { DEFAULT_SANDBOX_DOMAINS, badSandboxPattern } from '../workflows/sandbox-domains';
 
 /** A comma-separated list of sandbox domains (`*.x` for every name under x); public providers are refused. */
@@ -40,6 +41,9 @@ export const configSchema = z.object({
    */
   ...temporalSettings,
   TASK_QUEUE: z.string().default('tenant-clone'),
+  /** Payload encryption (client/payload-codec.ts): `id:base64 key,…` (secret) and the id that encrypts. */
+  PAYLOAD_ENCRYPTION_KEYS: z.string().optional(),
+  PAYLOAD_ENCRYPTION_KEY_ID: z.string().optional(),
 
   /** Admin URL of the tenant database server (PostgreSQL). Secret: stays in the worker. */
   TENANT_DB_URL: url('TENANT_DB_URL'),
@@ -134,6 +138,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  try {
+    payloadCodecFrom(result.data);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
   }
   return result.data;
 }

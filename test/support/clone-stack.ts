@@ -41,6 +41,8 @@ export interface CloneStackOptions {
    * point-in-time plan's continuous backup), instead of on DATABASE_URL's.
    */
   continuousBackup?: boolean;
+  /** More settings for the worker and the stack's client (e.g. PAYLOAD_ENCRYPTION_KEYS). */
+  env?: Record<string, string>;
 }
 
 export interface CloneStack {
@@ -132,12 +134,13 @@ export async function startCloneStack(options: CloneStackOptions = {}): Promise<
     SMTP_HOST: smtp.host,
     SMTP_PORT: String(smtp.port),
     POLL_INTERVAL_MS: '100',
+    ...options.env,
   };
   let config = loadConfig(baseEnv);
   const profile = loadProfile(config.SANITIZATION_PROFILE);
   const archives = new AzureBlobArchives({ azure: config.ARCHIVE_AZURE_CONNECTION, soarc: config.ARCHIVE_SOARC_CONNECTION });
   const db = new PostgresTenantDatabase({ adminUrl: pgUrl, loginPassword: config.TENANT_LOGIN_PASSWORD });
-  const client = await TenantCloneClient.connect({ address: env.address, taskQueue: config.TASK_QUEUE });
+  const client = await TenantCloneClient.connect({ env: baseEnv, taskQueue: config.TASK_QUEUE });
   let worker = await startWorker(config);
   const children: ChildProcess[] = [];
 
