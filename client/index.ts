@@ -7,7 +7,6 @@ import {
   CancelledFailure,
   Client,
   Connection,
-  ScheduleAlreadyRunning,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -38,6 +37,17 @@ import { dataConverterFrom } from './payload-codec';
 import { withLiveProgress } from './live-progress';
 import type { backupServer, backupTenant, checkProfile, cloneTenant } from '../workflows';
 import { SERVER_BACKUP_SCHEDULE_ID, SERVER_BACKUP_TYPES, SERVER_BACKUP_WORKFLOW_ID, type ServerBackupChoice } from '../workflows/backup-server';
+import {
+  deleteSchedule,
+  listSchedules,
+  pauseSchedule,
+  putSchedule,
+  triggerSchedule,
+  unpauseSchedule,
+  type ScheduleRow,
+  type ScheduleWhen,
+  type ScheduledWork,
+} from './schedules';
 import { PROFILE_CHECK_REFUSED, type ProfileCheckReport } from '../workflows/profile-check';
 import { backupWorkflowId } from '../workflows/backup-tenant';
 import { checkTenantId } from '../workflows/request';
@@ -60,6 +70,7 @@ export class CloneNotFoundError extends Error {
 }
 export { TemporalSettingsError } from './connection';
 export { PayloadKeyError } from './payload-codec';
+export type { ScheduleRow, ScheduleWhen, ScheduledWork } from './schedules';
 
 export class ServerUnreachableError extends Error {
   override name = 'ServerUnreachableError';
@@ -407,34 +418,35 @@ export class TenantCloneClient {
 
   /**
    * Create (or update) the Temporal Schedule that backs up the tenant server every night at
-   * `hour:minute` UTC, type auto (full weekly, differential between); a night's backup still
-   * running when the next is due makes that one skip. Returns the schedule id.
+   * `hour:minute` UTC, type auto (full weekly, differential between). Returns the schedule id.
    */
   async scheduleServerBackups(at: { hour: number; minute: number } = { hour: 1, minute: 0 }): Promise<string> {
-    if (!Number.isInteger(at.hour) || at.hour < 0 || at.hour > 23 || !Number.isInteger(at.minute) || at.minute < 0 || at.minute > 59) {
-      throw new RequestError(`backup time ${JSON.stringify(at)} is invalid: an hour 0-23 and a minute 0-59 (UTC)`);
-    }
-    const options = {
-      spec: { calendars: [{ hour: at.hour, minute: at.minute, comment: 'nightly backup of the tenant server' }] },
-      action: {
-        type: 'startWorkflow' as const,
-        workflowType: 'backupServer',
-        args: [{ type: 'auto' as const }],
-        taskQueue: this.taskQueue,
-        workflowId: SERVER_BACKUP_WORKFLOW_ID,
-        staticSummary: 'Nightly backup of the PostgreSQL tenant server',
-      },
-      policies: { overlap: 'SKIP' as const, catchupWindow: '1 hour' as const },
-    };
-    try {
-      await this.client.schedule.create({ scheduleId: SERVER_BACKUP_SCHEDULE_ID, ...options });
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await this.client.schedule
-        .getHandle(SERVER_BACKUP_SCHEDULE_ID)
-        .update((prev) => ({ ...prev, ...options, policies: { ...prev.policies, ...options.policies } }));
-    }
-    return SERVER_BACKUP_SCHEDULE_ID;
+    return (await putSchedule(this.client, this.taskQueue, SERVER_BACKUP_SCHEDULE_ID, { kind: 'server-backup', type: 'auto' }, { at })).id;
+  }
+
+  /** Recurring refreshes and backups as Temporal Schedules (schedules.ts); bad input throws RequestError. */
+  putSchedule(id: string, work: ScheduledWork, when: ScheduleWhen) {
+    return putSchedule(this.client, this.taskQueue, id, work, when);
+  }
+
+  listSchedules(): Promise<ScheduleRow[]> {
+    return listSchedules(this.client);
+  }
+
+  pauseSchedule(id: string, note?: string): Promise<void> {
+    return pauseSchedule(this.client, id, note);
+  }
+
+  unpauseSchedule(id: string, note?: string): Promise<void> {
+    return unpauseSchedule(this.client, id, note);
+  }
+
+  deleteSchedule(id: string): Promise<void> {
+    return deleteSchedule(this.client, id);
+  }
+
+  triggerSchedule(id: string): Promise<void> {
+    return triggerSchedule(this.client, id);
   }
 
   async backupResult(tenant: string): Promise<BackupRef> {

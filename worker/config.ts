@@ -41,6 +41,11 @@ export const configSchema = z.object({
    */
   ...temporalSettings,
   TASK_QUEUE: z.string().default('tenant-clone'),
+  /** Where the worker serves Prometheus metrics (host:port), e.g. 0.0.0.0:9464; unset: none. */
+  METRICS_ADDRESS: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'METRICS_ADDRESS must be host:port, e.g. 0.0.0.0:9464')
+    .optional(),
   /** Payload encryption (client/payload-codec.ts): `id:base64 key,…` (secret) and the id that encrypts. */
   PAYLOAD_ENCRYPTION_KEYS: z.string().optional(),
   PAYLOAD_ENCRYPTION_KEY_ID: z.string().optional(),

@@ -9,6 +9,7 @@ import {
   CancelledFailure,
   isCancellation,
   log,
+  metricMeter,
   patched,
   proxyActivities,
   setHandler,
@@ -48,11 +49,17 @@ export function cloneWorkflow(catalogue: PlanCatalogue) {
     await releaseTarget(run);
     upsertSearchAttributes([{ key: CloneStep, value: book.outcome }]);
     book.show();
+    countClone(plan.id, failure && rootCause(failure).type === CLONE_REFUSED ? 'refused' : book.outcome);
     return ending(run, failure);
   };
 }
 
 export const cloneTenant = cloneWorkflow(PLANS);
+
+/** Clones ended, by plan and outcome: a metric, which a replay does not emit again. */
+function countClone(plan: string, outcome: string): void {
+  metricMeter.createCounter('tenant_clone_clones', 'clones', 'Clones ended, by plan and outcome').add(1, { plan, outcome });
+}
 
 /** Refusals that need no activity: a malformed request, a clone under another id, an unknown plan. */
 function admit(input: CloneRequestInput, catalogue: PlanCatalogue): CloneRun {

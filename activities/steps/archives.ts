@@ -5,6 +5,7 @@
 import type { CloneRequest } from '../../workflows/request';
 import type { ArchiveKind, ArchiveSystem, Archives, CopyCheckpoint } from '../archive/port';
 import { StepReporter, defineSteps } from './support';
+import { recordBlobsCopied } from './metrics';
 
 export interface ArchiveDeps {
   archives: Archives;
@@ -34,6 +35,7 @@ export function archiveActivities({ archives, concurrency }: ArchiveDeps) {
         onProgress: (checkpoint, p) => reporter.report(p.percent, p.detail, checkpoint),
       },
     );
+    recordBlobsCopied(stepId, system, r.copied);
     return { note: `${system} ${kind}: ${r.total} blobs in source, ${r.copied} copied, ${r.removed} stale removed` };
   };
 
@@ -63,6 +65,7 @@ export function archiveActivities({ archives, concurrency }: ArchiveDeps) {
       copied = base + r.copied;
       reporter.report(((i + 1) / attachmentModules.length) * 100, `${module} done`, { module: i + 1, copied });
     }
+    recordBlobsCopied(stepId, system, copied - start.copied);
     return { note: `${system} attachments of ${attachmentModules.join(', ')}: ${copied} blobs copied` };
   };
 

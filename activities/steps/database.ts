@@ -7,6 +7,7 @@ import { VERIFICATION_FAILED } from '../../workflows/messages';
 import { PointInTimeUnreachable, type TenantDatabases } from '../database/engines';
 import type { ScrubCheckpoint, ScrubVerification } from '../database/port';
 import { profileFor, type SanitizationProfiles } from '../database/profile';
+import { recordBytesMoved, recordScrub } from './metrics';
 import { StepReporter, defineSteps } from './support';
 
 export interface DatabaseDeps {
@@ -62,6 +63,7 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs }:
         signal: reporter.signal,
         onProgress: ({ percent, detail }) => reporter.report(percent, detail),
       });
+      recordBytesMoved(stepId, r.bytes);
       return { note: `copied ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
     },
 
@@ -76,6 +78,7 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs }:
           signal: reporter.signal,
           onProgress: ({ percent, detail }) => reporter.report(percent, detail),
         });
+        recordBytesMoved(stepId, r.bytes);
         return { note: `restored ${r.detail}: ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
       } catch (err) {
         if (err instanceof PointInTimeUnreachable) throw ApplicationFailure.nonRetryable(err.message, err.name);
@@ -111,6 +114,7 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs }:
       const profile = profileFor(profiles, request.plan);
       const reporter = new StepReporter<ScrubCheckpoint>(stepId);
       const from = reporter.resumeFrom();
+      const scrubStarted = Date.now();
       const done = await db.scrubEmails(targetDatabase, profile, {
         sandboxDomain: domain,
         batchSize: profile.emails.batchSize,
@@ -119,6 +123,8 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs }:
         signal: reporter.signal,
         onBatch: (checkpoint, p) => reporter.report(p.percent, p.detail, checkpoint),
       });
+      // This attempt's share: a resumed scrub counts only what it rewrote itself.
+      recordScrub(stepId, done.rewritten - (from?.rewritten ?? 0), (Date.now() - scrubStarted) / 1000);
       reporter.report(99, 'verifying that no address outside the sandbox domain remains anywhere in the database', done);
       const check = await db.verifyEmails(targetDatabase, profile, domain);
       if (check.total > 0) {

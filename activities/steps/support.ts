@@ -17,6 +17,7 @@ import type { CloneRequest } from '../../workflows/request';
 import type { CloneFacts, DatabaseEngine, StepActivity, StepHeartbeat, StepInput, StepOutput, TargetBefore } from '../../workflows/step-contract';
 import { EngineNotConfigured, type TenantDatabases } from '../database/engines';
 import type { TenantDatabase } from '../database/port';
+import { recordStepDuration } from './metrics';
 
 /** What a step activity is given: the facts its contract names, typed, and its tenants' database. */
 export interface StepCall<A extends ActivityName> {
@@ -125,8 +126,16 @@ export function keptAlive<T extends object>(activities: T): T {
       // No beat at once: the SDK sends a step's first heartbeat immediately and throttles the
       // next, so the first one is left to the step's own report, which `status` then shows at once.
       const timer = setInterval(tick, KEEP_ALIVE_MS);
+      const started = Date.now();
+      const step = (args[0] as { stepId?: unknown } | undefined)?.stepId;
+      const record = (outcome: 'completed' | 'failed') => recordStepDuration(name, typeof step === 'string' ? step : name, Date.now() - started, outcome);
       try {
-        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        const result = await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        record('completed');
+        return result;
+      } catch (err) {
+        record('failed');
+        throw err;
       } finally {
         clearInterval(timer);
       }

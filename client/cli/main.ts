@@ -14,6 +14,7 @@ import {
   TenantCloneClient,
   describeFailure,
   type FinalOutcome,
+  type ScheduledWork,
 } from '..';
 import { ATTACHMENT_MODULES, PLAN_IDS, TARGET_KINDS, resolvePointInTime, type AttachmentModule, type PlanId } from '../../workflows/request';
 import { SERVER_BACKUP_TYPES, type ServerBackupChoice } from '../../workflows/backup-server';
@@ -230,6 +231,86 @@ program
       }
     }),
   );
+
+const schedule = program.command('schedule').description('recurring refreshes and backups, as Temporal Schedules (also in the Web UI)');
+schedule
+  .command('create')
+  .description('create or update schedule <name>: one of --refresh, --backup or --server-backup, at --at or --cron')
+  .argument('<name>', 'schedule id: lower-case letters, digits and -')
+  .option('--refresh <source:target>', 'clone <source> into <target> each time (its clone runs as clone-<target>)')
+  .addOption(new Option('--plan <plan>', 'plan of the refresh').choices(['copy', 'restore']).default('copy'))
+  .addOption(new Option('--documents <choice>', 'copy the optional documents in the refresh').choices(['none', 'all']).default('none'))
+  .option('--requested-by <email>', 'address told when each refresh ends')
+  .option('--backup <tenant>', "back up a tenant's database into its backup archive each time")
+  .option('--server-backup', 'back up the whole PostgreSQL tenant server (type auto) each time')
+  .option('--at <hh:mm>', 'every day at this UTC time', scheduleTime)
+  .option('--cron <expr>', 'or a cron expression, five fields, UTC')
+  .action(
+    async (
+      name: string,
+      o: {
+        refresh?: string;
+        plan: PlanId;
+        documents: 'none' | 'all';
+        requestedBy?: string;
+        backup?: string;
+        serverBackup?: boolean;
+        at?: { hour: number; minute: number };
+        cron?: string;
+      },
+    ) => {
+      const kinds = [o.refresh, o.backup, o.serverBackup].filter(Boolean).length;
+      if (kinds !== 1) throw new ExitError('say what the schedule does: exactly one of --refresh <source:target>, --backup <tenant> or --server-backup', 2);
+      if (!o.at === !o.cron) throw new ExitError('say when: exactly one of --at hh:mm or --cron "<expr>"', 2);
+      let work: ScheduledWork;
+      if (o.refresh) {
+        const [source, target, extra] = o.refresh.split(':');
+        if (!source || !target || extra !== undefined) throw new ExitError(`--refresh ${JSON.stringify(o.refresh)} is invalid: expected <source>:<target>`, 2);
+        work = { kind: 'refresh', request: { source, target, plan: o.plan, documents: o.documents, ...(o.requestedBy ? { requestedBy: o.requestedBy } : {}) } };
+      } else if (o.backup) work = { kind: 'tenant-backup', tenant: o.backup };
+      else work = { kind: 'server-backup' };
+      await withClient(async (c) => {
+        const r = await c.putSchedule(name, work, o.at ? { at: o.at } : { cron: o.cron! });
+        console.log(`schedule ${r.id} ${r.created ? 'created' : 'updated'}: ${r.what}, ${r.when}`);
+      });
+    },
+  );
+schedule
+  .command('list')
+  .description('list the schedules: what, when, next run, paused')
+  .option('--json', 'print as JSON')
+  .action(async (o: { json?: boolean }) =>
+    withClient(async (c) => {
+      const rows = await c.listSchedules();
+      if (o.json) return console.log(JSON.stringify(rows, null, 2));
+      if (rows.length === 0) return console.log('no schedules');
+      for (const r of rows) {
+        const next = r.paused ? `paused${r.note ? ` (${r.note})` : ''}` : `next ${r.nextRuns[0]?.toISOString() ?? '—'}`;
+        console.log(`${r.id.padEnd(32)} ${r.what}; ${r.when}; ${next}`);
+      }
+    }),
+  );
+for (const [verb, description] of [
+  ['pause', 'pause schedule <name>: no run starts until it is unpaused'],
+  ['unpause', 'unpause schedule <name>'],
+  ['delete', 'delete schedule <name> (runs already started go on)'],
+  ['trigger', 'start a run of schedule <name> now'],
+] as const) {
+  schedule
+    .command(verb)
+    .description(description)
+    .argument('<name>')
+    .option('--reason <text>', 'kept with the schedule (pause, unpause)')
+    .action(async (name: string, o: { reason?: string }) =>
+      withClient(async (c) => {
+        if (verb === 'pause') await c.pauseSchedule(name, o.reason);
+        else if (verb === 'unpause') await c.unpauseSchedule(name, o.reason);
+        else if (verb === 'delete') await c.deleteSchedule(name);
+        else await c.triggerSchedule(name);
+        console.log(`schedule ${name}: ${verb === 'trigger' ? 'triggered' : `${verb}d`}`);
+      }),
+    );
+}
 
 const profile = program.command('profile').description('the sanitization profile against a tenant');
 profile
