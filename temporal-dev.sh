@@ -4,6 +4,7 @@
 # local cache, and installs it into the cache when none is found.
 #
 #   ./temporal-dev.sh [--port 7233] [--ui-port 8233] [--db-filename FILE] [--headless]
+#                     [--ui-codec-endpoint URL]   # the Web UI decodes payloads there (npm run codec-server)
 #   ./temporal-dev.sh --print-path     # only find (or install) the CLI and print its path
 set -euo pipefail
 
@@ -53,6 +54,7 @@ port=7233
 ui_port=8233
 db_file="$here/.stack/temporal.db"
 headless=()
+codec=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --print-path) find_cli; exit 0 ;;
@@ -60,7 +62,8 @@ while [ $# -gt 0 ]; do
     --ui-port) ui_port="$2"; shift 2 ;;
     --db-filename) db_file="$2"; shift 2 ;;
     --headless) headless=(--headless); shift ;;
-    -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+    --ui-codec-endpoint) codec=(--ui-codec-endpoint "$2"); shift 2 ;;
+    -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
     *) say "unknown option $1"; exit 2 ;;
   esac
 done
@@ -76,4 +79,4 @@ exec "$cli" server start-dev \
   --search-attribute ClonePlan=Keyword \
   --search-attribute CloneStep=Keyword \
   --log-level warn \
-  "${headless[@]}"
+  "${headless[@]}" "${codec[@]}"

@@ -130,8 +130,10 @@ export function staticSummary(r: CloneRequest): string {
 }
 
 function staticDetails(r: CloneRequest): string {
+  // The blank line matters: the Web UI's markdown runs a list straight after a line into it.
   return [
     `**${staticSummary(r)}**`,
+    '',
     `- target kind: ${r.targetKind ?? 'as recorded in the directory'}`,
     `- mail domain: @${r.mailDomain}`,
     `- documents: ${r.documents}; attachment modules: ${r.attachmentModules.join(', ') || 'none'}`,
@@ -139,7 +141,7 @@ function staticDetails(r: CloneRequest): string {
     r.pointInTime ? `- point in time: ${r.pointInTime}` : '',
     r.requestedBy ? `- requested by: ${r.requestedBy}` : '',
   ]
-    .filter(Boolean)
+    .filter((line, i) => i === 1 || line !== '')
     .join('\n');
 }
 

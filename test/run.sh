@@ -32,6 +32,8 @@ need_package() {
 [ -n "${SQLFLUFF:-}" ] || need_package sqlfluff sqlfluff "the T-SQL parse test" "'sudo apt-get install sqlfluff' or 'pip install sqlfluff==1.4.5'"
 # pgBackRest, the continuous backup the point-in-time suites restore from.
 need_package pgbackrest pgbackrest "the point-in-time tests" "'sudo apt-get install pgbackrest'"
+# Debian's Chromium, the browser the Web UI test drives (never a downloaded one).
+[ -n "${CHROMIUM_PATH:-}" ] || need_package chromium chromium "the Web UI test" "'sudo apt-get install chromium', or set CHROMIUM_PATH"
 
 pg_pid=""
 # `wait` answers 143 for a server stopped by SIGTERM: under `set -e` that must not become the

@@ -6,11 +6,20 @@ import { startChild, waitForPort, type Child } from './process';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-export async function startTemporalDev(opts: { port: number; uiPort: number; dbFile: string; logDir: string }): Promise<Child> {
+export async function startTemporalDev(opts: { port: number; uiPort: number; dbFile: string; logDir: string; uiCodecEndpoint?: string }): Promise<Child> {
   const child = startChild(
     'temporal',
     'bash',
-    [path.join(ROOT, 'temporal-dev.sh'), '--port', String(opts.port), '--ui-port', String(opts.uiPort), '--db-filename', opts.dbFile],
+    [
+      path.join(ROOT, 'temporal-dev.sh'),
+      '--port',
+      String(opts.port),
+      '--ui-port',
+      String(opts.uiPort),
+      '--db-filename',
+      opts.dbFile,
+      ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
+    ],
     opts.logDir,
   );
   // The first run may build the CLI with `go install`: allow for it.

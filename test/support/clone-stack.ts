@@ -28,14 +28,18 @@ import { startTemporal } from './temporal';
 /** The Temporal server of a stack: ephemeral, or persisted to a file so it can be restarted. */
 export interface TemporalServer {
   address: string;
+  /** Its Web UI (persistent servers only). */
+  uiUrl: string | null;
   teardown(): Promise<void>;
   /** Stop the server and start it again on the same port and state file (persistent only). */
   restart(): Promise<void>;
 }
 
 export interface CloneStackOptions {
-  /** A dev server persisting to a file (temporal-dev.sh), so a test can restart it. */
+  /** A dev server persisting to a file (temporal-dev.sh), so a test can restart it; it has a Web UI. */
   persistentTemporal?: boolean;
+  /** The persistent server's Web UI: on this port, decoding payloads at this codec server. */
+  webUi?: { port: number; codecEndpoint?: string };
   /**
    * The tenants live on a server of their own that archives its WAL with pgBackRest (the
    * point-in-time plan's continuous backup), instead of on DATABASE_URL's.
@@ -72,20 +76,28 @@ export interface CloneStack {
   stop(): Promise<void>;
 }
 
-async function startTemporalServer(persistent: boolean): Promise<TemporalServer> {
+async function startTemporalServer(persistent: boolean, webUi?: CloneStackOptions['webUi']): Promise<TemporalServer> {
   if (!persistent) {
     const env = await startTemporal();
     return {
       address: env.address,
+      uiUrl: null,
       teardown: () => env.teardown(),
       restart: () => Promise.reject(new Error('the ephemeral test server cannot be restarted: use persistentTemporal')),
     };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'tc-temporal-'));
-  const opts = { port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, 'temporal.db'), logDir: dir };
+  const opts = {
+    port: await freePort(),
+    uiPort: webUi?.port ?? (await freePort()),
+    dbFile: path.join(dir, 'temporal.db'),
+    logDir: dir,
+    uiCodecEndpoint: webUi?.codecEndpoint,
+  };
   let child = await startTemporalDev(opts);
   return {
     address: `127.0.0.1:${opts.port}`,
+    uiUrl: `http://127.0.0.1:${opts.uiPort}`,
     teardown: () => child.stop(),
     async restart() {
       await child.stop();
@@ -97,7 +109,7 @@ async function startTemporalServer(persistent: boolean): Promise<TemporalServer>
 export async function startCloneStack(options: CloneStackOptions = {}): Promise<CloneStack> {
   sendSdkLogsToFile();
   const started = await Promise.allSettled([
-    startTemporalServer(options.persistentTemporal ?? false),
+    startTemporalServer(options.persistentTemporal ?? options.webUi !== undefined, options.webUi),
     startAzurite(),
     startSmtpCapture(),
     startTestEmulator({ operationDelayMs: 150 }),
