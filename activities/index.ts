@@ -27,6 +27,8 @@ export interface ActivityDeps extends CrossSystemDeps {
   taskQueue: string;
   queryRole: string;
   copyJobs: number;
+  /** Sanitize PostgreSQL copies in flight (worker setting SANITIZE_IN_FLIGHT). */
+  sanitizeInFlight: boolean;
   archiveConcurrency: number;
   fullBackupEveryDays: number;
 }

@@ -11,7 +11,6 @@
  * Standalone: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres tsx bench/database.ts
  * BENCH_PERSONS (default 500000) sets the size: e-mail addresses are twice that.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +18,7 @@ import { Client } from 'pg';
 import { PostgresTenantDatabase } from '../activities/database/postgres/engine';
 import { loadProfile } from '../activities/database/profile';
 import { seedTenantDatabase } from '../stack/seed/tenant-data';
-import { ratioLine, timed } from './measure';
+import { pgEnv, ratioLine, run, timed } from './measure';
 
 const SANDBOX = 'mailinator.com';
 
@@ -27,23 +26,6 @@ function dbUrl(adminUrl: string, db: string): string {
   const u = new URL(adminUrl);
   u.pathname = `/${db}`;
   return u.toString();
-}
-
-function pgEnv(adminUrl: string): NodeJS.ProcessEnv {
-  const u = new URL(adminUrl);
-  const env: NodeJS.ProcessEnv = { ...process.env, PGHOST: u.hostname, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username || 'postgres') };
-  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
-  return env;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`))));
-  });
 }
 
 async function sql(adminUrl: string, db: string, text: string): Promise<void> {
@@ -145,6 +127,59 @@ export async function benchDatabase(adminUrl: string, log: (line: string) => voi
     const copyS = Math.min(...copyTimes);
     const baseS = Math.min(...baseTimes);
     log(ratioLine(`copyDatabase (${copied.tables} tables, ${(copied.bytes / 1e6).toFixed(0)} MB, ${jobs} jobs, best of 2)`, copyS, baseS));
+
+    // The copy that writes the target once, sanitized in flight, against the same primitive
+    // (which sanitizes nothing); then the whole database path of each: in-flight copy and the
+    // gate, against the dump copy, the in-place scrub and the gate.
+    const profile = loadProfile();
+    const once = `bench_once_${suffix}`;
+    extra.push(once);
+    const onceTimes: number[] = [];
+    const gateOnceTimes: number[] = [];
+    let onceRows = 0;
+    const inFlight = async (): Promise<void> => {
+      await engine.dropDatabase(once);
+      await engine.createDatabase(once);
+      await sql(adminUrl, 'postgres', 'CHECKPOINT');
+      const [s, r] = await timed(() => engine.copyDatabase(src, once, { jobs, sanitize: { profile, sandboxDomain: SANDBOX, runId: 'bench' } }));
+      onceRows = r.rewrittenInFlight ?? 0;
+      onceTimes.push(s);
+      const [g, v] = await timed(async () => {
+        await engine.scrubEmails(once, profile, { sandboxDomain: SANDBOX, runId: 'bench' });
+        return engine.verifyEmails(once, profile, SANDBOX);
+      });
+      if (v.total !== 0) throw new Error(`the in-flight copy still holds foreign addresses: ${v.findings.join('; ')}`);
+      gateOnceTimes.push(g);
+    };
+    await inFlight();
+    await baseline();
+    await inFlight();
+    const onceS = Math.min(...onceTimes);
+    const primS = Math.min(...baseTimes);
+    log(
+      ratioLine(`copyDatabase sanitized in flight (${onceRows} rows rewritten on the way, ${jobs} jobs, best of 2)`, onceS, primS) +
+        ' [baseline: pg_dump -Fd + pg_restore by hand, no sanitization; goal ≤ 1.15]',
+    );
+    const pathTimes: number[] = [];
+    const inPlacePath = async (): Promise<void> => {
+      const inPlace = `bench_inplace_${suffix}`;
+      extra.push(inPlace);
+      await engine.dropDatabase(inPlace);
+      await engine.createDatabase(inPlace);
+      await sql(adminUrl, 'postgres', 'CHECKPOINT');
+      const [s] = await timed(async () => {
+        await engine.copyDatabase(src, inPlace, { jobs });
+        await engine.scrubEmails(inPlace, profile, { sandboxDomain: SANDBOX });
+        await engine.verifyEmails(inPlace, profile, SANDBOX);
+      });
+      pathTimes.push(s);
+      await engine.dropDatabase(inPlace);
+    };
+    await inPlacePath();
+    log(
+      ratioLine('sanitized copy, database part: in-flight copy + gate', onceS + Math.min(...gateOnceTimes), primS) +
+        ` [baseline: pg_dump + pg_restore by hand; the dump copy + in-place scrub + gate of before took ${pathTimes[0].toFixed(2)} s, ratio ${(pathTimes[0] / primS).toFixed(2)}]`,
+    );
 
     // The whole-database rewrite against one set-based UPDATE per text column, on identical
     // copies (made from the source as a template), twice, in alternating order.

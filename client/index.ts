@@ -16,6 +16,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import {
   CLONE_CANCELLED,
   CLONE_REFUSED,
@@ -34,6 +35,7 @@ import { ClonePlan, CloneSource, CloneStep, CloneTarget } from '../workflows/sea
 import { randomUUID } from 'node:crypto';
 import { clientConnectionOptions, temporalTarget } from './connection';
 import { dataConverterFrom } from './payload-codec';
+import { startTracing, type Tracing } from './tracing';
 import { withLiveProgress } from './live-progress';
 import type { backupServer, backupTenant, checkProfile, cloneTenant } from '../workflows';
 import { SERVER_BACKUP_SCHEDULE_ID, SERVER_BACKUP_TYPES, SERVER_BACKUP_WORKFLOW_ID, type ServerBackupChoice } from '../workflows/backup-server';
@@ -166,6 +168,7 @@ export class TenantCloneClient {
     readonly client: Client,
     private readonly connection: Connection,
     readonly taskQueue: string,
+    private readonly tracing: Tracing | null = null,
   ) {}
 
   static async connect(opts: ConnectOptions = {}): Promise<TenantCloneClient> {
@@ -177,11 +180,19 @@ export class TenantCloneClient {
     } catch (err) {
       throw new ServerUnreachableError(`cannot reach the Temporal server at ${target.summary}: ${(err as Error).message}`);
     }
-    const client = new Client({ connection, namespace: target.namespace, dataConverter: dataConverterFrom(env) });
-    return new TenantCloneClient(client, connection, opts.taskQueue ?? env.TASK_QUEUE ?? 'tenant-clone');
+    // With an OTLP exporter configured, a start opens the clone's trace (client/tracing.ts).
+    const tracing = startTracing(env, 'tenant-clone-client');
+    const client = new Client({
+      connection,
+      namespace: target.namespace,
+      dataConverter: dataConverterFrom(env),
+      interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } : undefined,
+    });
+    return new TenantCloneClient(client, connection, opts.taskQueue ?? env.TASK_QUEUE ?? 'tenant-clone', tracing);
   }
 
   async close(): Promise<void> {
+    await this.tracing?.shutdown();
     await this.connection.close();
   }
 

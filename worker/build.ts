@@ -1,5 +1,10 @@
 /** Builds the adapters from configuration and the worker that serves the clone task queue. */
 import { Client, Connection } from '@temporalio/client';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { AzureBlobArchives } from '../activities/archive/azure-blob';
@@ -10,6 +15,7 @@ import { SmtpMailer } from '../activities/mail/smtp';
 import { createPlatform } from '../activities/platform';
 import { clientConnectionOptions, temporalTarget } from '../client/connection';
 import { dataConverterFrom } from '../client/payload-codec';
+import { startTracing } from '../client/tracing';
 import { temporalEnv, type Config } from './config';
 import { postgresEngine } from './postgres';
 
@@ -49,12 +55,30 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
   const clientConnection = await Connection.connect(clientConnectionOptions(target));
   const client = new Client({ connection: clientConnection, namespace: target.namespace, dataConverter });
 
+  // With an OTLP exporter configured, workflows and activities join the trace the client began.
+  const tracing = startTracing(config, 'tenant-clone-worker');
+  const traced: Partial<WorkerOptions> = tracing
+    ? {
+        interceptors: {
+          workflowModules: [require.resolve('../workflows/tracing-interceptors')],
+          activity: [
+            (ctx) => ({
+              inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
+              outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+            }),
+          ],
+        },
+        sinks: { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) },
+      }
+    : {};
+
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: target.namespace,
     taskQueue: config.TASK_QUEUE,
     dataConverter,
     workflowsPath: require.resolve('../workflows'),
+    ...traced,
     // Heartbeats carry cancellation to a running step: send them often enough that a cancel
     // (or a skipped document copy) takes effect in seconds, not at the heartbeat timeout.
     maxHeartbeatThrottleInterval: '2 seconds',
@@ -72,6 +96,7 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
       pointInTimeRetention: { production: config.PITR_RETENTION_PRODUCTION_DAYS, sandbox: config.PITR_RETENTION_SANDBOX_DAYS },
       queryRole: config.QUERY_ROLE,
       copyJobs: config.COPY_JOBS,
+      sanitizeInFlight: config.SANITIZE_IN_FLIGHT,
       archiveConcurrency: config.ARCHIVE_COPY_CONCURRENCY,
       fullBackupEveryDays: config.SERVER_BACKUP_FULL_EVERY_DAYS,
     }),
@@ -79,6 +104,7 @@ export async function startWorker(config: Config, extra: Partial<WorkerOptions> 
   });
 
   const done = worker.run().finally(async () => {
+    await tracing?.shutdown().catch(() => undefined);
     mailer.close();
     await databases.close();
     await clientConnection.close();

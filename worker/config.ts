@@ -49,6 +49,10 @@ export const configSchema = z.object({
   /** Payload encryption (client/payload-codec.ts): `id:base64 key,…` (secret) and the id that encrypts. */
   PAYLOAD_ENCRYPTION_KEYS: z.string().optional(),
   PAYLOAD_ENCRYPTION_KEY_ID: z.string().optional(),
+  /** OpenTelemetry traces over OTLP/HTTP (client/tracing.ts): the collector's traces URL, or its root; unset: no traces. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
 
   /** Admin URL of the tenant database server (PostgreSQL). Secret: stays in the worker. */
   TENANT_DB_URL: url('TENANT_DB_URL'),
@@ -101,6 +105,15 @@ export const configSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'QUERY_ROLE must be a lower-case SQL identifier')
     .default('customer_query'),
   COPY_JOBS: z.coerce.number().int().min(1).max(32).default(2),
+  /**
+   * PostgreSQL copies rewrite every address on the way in, so the target is written once and
+   * never holds production addresses (the default); `false`: the dump copy and the in-place
+   * scrub, as restored backups and SQL Server always get.
+   */
+  SANITIZE_IN_FLIGHT: z
+    .enum(['true', 'false'], { error: 'SANITIZE_IN_FLIGHT must be "true" or "false"' })
+    .default('true')
+    .transform((v) => v === 'true'),
 
   PLATFORM_URL: url('PLATFORM_URL'),
   /** HMAC key of the webhooks sent to partner apps. Secret. */

@@ -21,6 +21,12 @@ export interface CopyOptions {
   jobs?: number;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /**
+   * Sanitize in flight: an engine that can rewrites every address token before the target
+   * stores the row, and marks the target so `scrubEmails` of the same run only verifies. An
+   * engine that cannot ignores it, and the scrub rewrites in place as before.
+   */
+  sanitize?: { profile: SanitizationProfile; sandboxDomain: string; runId: string };
 }
 
 /**
@@ -90,6 +96,8 @@ export interface ScrubCheckpoint {
   rewritten: number;
   /** Batches committed so far (all tables). */
   batches: number;
+  /** The copy of this run rewrote the rows on their way in: the scrub had nothing to do. */
+  inFlight?: boolean;
 }
 
 export interface ScrubOptions {
@@ -211,7 +219,7 @@ export interface DatabaseTransfer {
    * Bulk copy `source` into the existing empty `target` without disconnecting `source`'s users
    * (a consistent snapshot of a live database). Re-running replaces a partial earlier copy.
    */
-  copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number }>;
+  copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number; rewrittenInFlight: number | null }>;
 
   /**
    * Dump `db` to `file` in a format that restores in parallel (PostgreSQL: custom format),
@@ -232,7 +240,12 @@ export interface DatabaseTransfer {
    * it. An engine or server that keeps no per-database log chain refuses with an error saying
    * so, before `target` is touched.
    */
-  restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number; detail: string }>;
+  restoreToPointInTime(
+    source: string,
+    target: string,
+    at: string,
+    opts?: CopyOptions,
+  ): Promise<{ tables: number; bytes: number; detail: string; rewrittenInFlight: number | null }>;
 
   /**
    * Whether restoreToPointInTime could restore `source` as it was at `at`, read without
@@ -265,7 +278,16 @@ export interface DatabaseSanitizer {
    * are); the administrator is enabled, given `email` (the target's administrator, as the
    * directory records it; null: none) and has the profile's credential columns cleared.
    */
-  restrictToAdministrator(db: string, profile: SanitizationProfile, email: string | null): Promise<{ administrator: string; disabled: number }>;
+  /**
+   * With `sandboxDomain`, an engine whose copies are sanitized in flight (so never scrubbed again)
+   * writes the address as the rewrite rule gives it; the others leave that to the scrub.
+   */
+  restrictToAdministrator(
+    db: string,
+    profile: SanitizationProfile,
+    email: string | null,
+    sandboxDomain?: string,
+  ): Promise<{ administrator: string; disabled: number }>;
   /**
    * Set-based, batched rewrite of every address in every text-like column of every table (the
    * profile's `keep` aside), resumable from a checkpoint.

@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { VERIFICATION_FAILED } from '../../workflows/messages';
+import type { CloneRequest } from '../../workflows/request';
 import { PointInTimeUnreachable, type TenantDatabases } from '../database/engines';
 import type { ScrubCheckpoint, ScrubVerification } from '../database/port';
 import { profileFor, type SanitizationProfiles } from '../database/profile';
@@ -15,6 +16,7 @@ export interface DatabaseDeps {
   profiles: SanitizationProfiles;
   queryRole: string;
   copyJobs: number;
+  sanitizeInFlight: boolean;
 }
 
 /** The tenant's database login: one per tenant database. */
@@ -34,7 +36,13 @@ export function verifiedNote(check: ScrubVerification, domain: string): string {
   return parts.join('; ');
 }
 
-export function databaseActivities({ databases, profiles, queryRole, copyJobs }: DatabaseDeps) {
+const inFlightNote = (rows: number | null, domain: string) =>
+  rows === null ? '' : `, every address rewritten to @${domain} on the way in (${rows} rows; the scrub step verifies)`;
+
+export function databaseActivities({ databases, profiles, queryRole, copyJobs, sanitizeInFlight }: DatabaseDeps) {
+  // Only a clone's run can hand its scrub step the in-flight rewrite; a copy without one is sanitized in place.
+  const inFlight = (reporter: StepReporter, request: CloneRequest) =>
+    sanitizeInFlight && reporter.runId ? { profile: profileFor(profiles, request.plan), sandboxDomain: request.mailDomain, runId: reporter.runId } : undefined;
   return defineSteps(databases, {
     async setAsideDatabase({ db, facts: { targetDatabase, setAsideDatabase } }) {
       if (await db.exists(targetDatabase)) {
@@ -55,16 +63,19 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs }:
       return { note: `login ${loginFor(targetDatabase)} owns ${targetDatabase}` };
     },
 
-    async copyDatabase({ db, facts: { sourceDatabase, targetDatabase }, stepId }) {
+    async copyDatabase({ db, facts: { sourceDatabase, targetDatabase }, stepId, request }) {
       const reporter = new StepReporter(stepId);
       reporter.report(0, `copying ${sourceDatabase} to ${targetDatabase}`);
+      const started = Date.now();
       const r = await db.copyDatabase(sourceDatabase, targetDatabase, {
         jobs: copyJobs,
         signal: reporter.signal,
         onProgress: ({ percent, detail }) => reporter.report(percent, detail),
+        sanitize: inFlight(reporter, request),
       });
       recordBytesMoved(stepId, r.bytes);
-      return { note: `copied ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
+      if (r.rewrittenInFlight !== null) recordScrub(stepId, r.rewrittenInFlight, (Date.now() - started) / 1000);
+      return { note: `copied ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB${inFlightNote(r.rewrittenInFlight, request.mailDomain)}` };
     },
 
     async restorePointInTime({ db, facts: { sourceDatabase, targetDatabase }, stepId, request }) {
@@ -73,13 +84,18 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs }:
       const reporter = new StepReporter(stepId);
       reporter.report(0, `restoring ${sourceDatabase} as of ${at} into ${targetDatabase}`);
       try {
+        const started = Date.now();
         const r = await db.restoreToPointInTime(sourceDatabase, targetDatabase, at, {
           jobs: copyJobs,
           signal: reporter.signal,
           onProgress: ({ percent, detail }) => reporter.report(percent, detail),
+          sanitize: inFlight(reporter, request),
         });
         recordBytesMoved(stepId, r.bytes);
-        return { note: `restored ${r.detail}: ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB` };
+        if (r.rewrittenInFlight !== null) recordScrub(stepId, r.rewrittenInFlight, (Date.now() - started) / 1000);
+        return {
+          note: `restored ${r.detail}: ${r.tables} tables, ${(r.bytes / 1048576).toFixed(1)} MiB${inFlightNote(r.rewrittenInFlight, request.mailDomain)}`,
+        };
       } catch (err) {
         if (err instanceof PointInTimeUnreachable) throw ApplicationFailure.nonRetryable(err.message, err.name);
         throw err;
@@ -123,8 +139,9 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs }:
         signal: reporter.signal,
         onBatch: (checkpoint, p) => reporter.report(p.percent, p.detail, checkpoint),
       });
-      // This attempt's share: a resumed scrub counts only what it rewrote itself.
-      recordScrub(stepId, done.rewritten - (from?.rewritten ?? 0), (Date.now() - scrubStarted) / 1000);
+      // This attempt's share: a resumed scrub counts only what it rewrote itself (the copy
+      // counted what it rewrote in flight).
+      if (!done.inFlight) recordScrub(stepId, done.rewritten - (from?.rewritten ?? 0), (Date.now() - scrubStarted) / 1000);
       reporter.report(99, 'verifying that no address outside the sandbox domain remains anywhere in the database', done);
       const check = await db.verifyEmails(targetDatabase, profile, domain);
       if (check.total > 0) {
@@ -134,6 +151,7 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs }:
           message: `${check.total} values still hold addresses outside @${domain}: ${check.findings.join('; ')}`,
         });
       }
+      if (done.inFlight) return { note: `nothing left to rewrite: the copy rewrote ${done.rewritten} rows on their way in; ${verifiedNote(check, domain)}` };
       const resumed = from ? ` (resumed after ${from.batches} batches)` : '';
       return { note: `rewrote ${done.rewritten} rows in ${done.batches} batches${resumed}; ${verifiedNote(check, domain)}` };
     },

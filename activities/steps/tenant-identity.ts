@@ -25,7 +25,7 @@ export function tenantIdentityActivities({ databases, directory, profiles }: Cro
       const login = profile.users.administrator?.login;
       if (!login) throw ApplicationFailure.nonRetryable(`the sanitization profile ${profile.name} names no users.administrator (seed 003)`, 'ProfileError');
       const admin = (await directory.listUsers(request.target)).find((u) => u.login === login);
-      const r = await db.restrictToAdministrator(targetDatabase, profile, admin?.email ?? null);
+      const r = await db.restrictToAdministrator(targetDatabase, profile, admin?.email ?? null, request.mailDomain);
       const whose = admin
         ? `reset to ${request.target}'s administrator as the directory records it`
         : `the directory records no ${login} for ${request.target}, so it has no address`;

@@ -26,7 +26,7 @@ export interface DemoWorldOptions {
 
 const baseUrl = (id: string) => `https://${id}.example-crm.com`;
 
-function demoTenant(id: string, extra: Partial<TenantSeed> & Pick<TenantSeed, 'kind' | 'companyName' | 'serial' | 'license'>): TenantSeed {
+export function demoTenant(id: string, extra: Partial<TenantSeed> & Pick<TenantSeed, 'kind' | 'companyName' | 'serial' | 'license'>): TenantSeed {
   return {
     id,
     name: extra.companyName,

@@ -57,6 +57,10 @@ describe('copy plan, end to end', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(notDone, []);
     assert.equal(progress.outcome, 'done');
     assert.ok(progress.steps.every((st) => st.startedAt && st.endedAt));
+    // The copy wrote the target once, sanitized on the way in; the scrub step only verified.
+    const note = (id: string) => progress.steps.find((st) => st.id === id)?.detail ?? '';
+    assert.match(note('copy-database'), /every address rewritten to @mailinator\.com on the way in \(\d+ rows/);
+    assert.match(note('scrub-emails'), /^nothing left to rewrite: the copy rewrote \d+ rows on their way in; verified: 0 addresses outside @mailinator\.com/);
 
     // The target database holds the source's rows…
     const target = await stack.db.checksum(TARGET_DB);

@@ -1,7 +1,9 @@
 /**
  * Clones survive what a real fleet does to them: a worker process SIGKILLed in the middle of
- * the e-mail scrub or of an archive copy, and the Temporal server restarted mid-clone. The
- * clone completes correctly, and the step's own accounting shows how little was done twice.
+ * the in-flight copy, of the in-place e-mail scrub (SANITIZE_IN_FLIGHT=false: the path of
+ * restored backups and SQL Server) or of an archive copy, and the Temporal server restarted
+ * mid-clone. The clone completes correctly, and the step's own accounting shows how little was
+ * done twice.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { DEMO } from '../../stack/seed/demo-world';
 import { startCloneStack, type CloneStack } from '../support/clone-stack';
 import { scheduledFor } from '../support/history';
 import { killed } from '../support/kill';
+import { queryDb } from '../support/postgres';
 import { waitForStep } from '../support/progress';
 
 const TARGET_DB = 'tenant_acme_sandbox';
@@ -57,23 +60,42 @@ describe('crash and resume', { timeout: 20 * 60_000 }, () => {
     await stack?.stop();
   });
 
-  test('a worker SIGKILLed during scrub-emails: a new worker resumes after the last committed batch', async (t) => {
+  test('a worker SIGKILLed during the in-flight copy: the next attempt copies again into an emptied target, and the gate passes', async (t) => {
+    await stack.reseed({ persons: 60_000, taskDurationMs: 100 });
+    const first = await stack.spawnWorker({ COPY_JOBS: '1' });
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+    await waitForPercent(stack, 'copy-database', 2);
+    await killed(first);
+    const second = await stack.spawnWorker();
+    t.after(() => killed(second));
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'done', JSON.stringify(end));
+    assert.ok((await attemptsOf(stack, 'copy-database')) >= 2, 'the copy ran again on the new worker');
+    const steps = (await stack.client.progress(DEMO.target)).steps;
+    assert.match(steps.find((st) => st.id === 'scrub-emails')!.detail ?? '', /^nothing left to rewrite: the copy rewrote \d+ rows/);
+    assert.equal((await stack.db.verifyEmails(TARGET_DB, stack.profile, 'mailinator.com')).total, 0);
+    const [{ n }] = await queryDb<{ n: string }>(stack.adminUrl, TARGET_DB, `SELECT count(*)::text AS n FROM persons`);
+    assert.equal(Number(n), 60_000, 'every row once, none twice');
+    await killed(second);
+  });
+
+  test('a worker SIGKILLed during scrub-emails (in place): a new worker resumes after the last committed batch', async (t) => {
     const batchesOf = async () =>
       Number(/in (\d+) batches/.exec((await stack.client.progress(DEMO.target)).steps.find((st) => st.id === 'scrub-emails')!.detail ?? '')?.[1]);
     // The same clone of the same (deterministic) seed, uninterrupted: how many batches one pass takes.
     await stack.reseed({ persons: 60_000, taskDurationMs: 100 });
-    const reference = await stack.spawnWorker({ SANITIZATION_PROFILE: profileFile });
+    const reference = await stack.spawnWorker({ SANITIZATION_PROFILE: profileFile, SANITIZE_IN_FLIGHT: 'false' });
     await stack.client.start({ source: DEMO.source, target: DEMO.target });
     assert.equal((await stack.client.result(DEMO.target)).outcome, 'done');
     const onePass = await batchesOf();
     await killed(reference);
 
     await stack.reseed({ persons: 60_000, taskDurationMs: 100 });
-    const first = await stack.spawnWorker({ SANITIZATION_PROFILE: profileFile });
+    const first = await stack.spawnWorker({ SANITIZATION_PROFILE: profileFile, SANITIZE_IN_FLIGHT: 'false' });
     await stack.client.start({ source: DEMO.source, target: DEMO.target });
     await waitForPercent(stack, 'scrub-emails', 20);
     await killed(first);
-    const second = await stack.spawnWorker({ SANITIZATION_PROFILE: profileFile });
+    const second = await stack.spawnWorker({ SANITIZATION_PROFILE: profileFile, SANITIZE_IN_FLIGHT: 'false' });
     // The second worker also answers the `progress` queries below, so it stops at the end.
     t.after(() => killed(second));
     const end = await stack.client.result(DEMO.target);

@@ -36,11 +36,12 @@ describe('rollback', { timeout: 15 * 60_000 }, () => {
 
   before(async () => {
     stack = await startCloneStack();
-    // Small scrub batches make scrub-emails last long enough to be cancelled while it runs.
+    // Small scrub batches make scrub-emails last long enough to be cancelled while it runs; it
+    // rewrites in place (the path of restored backups) so there is something to cancel.
     const profile = readFileSync(DEFAULT_PROFILE_PATH, 'utf8').replace(/batchSize: \d+/, 'batchSize: 200');
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'tc-profile-')), 'slow-scrub.yaml');
     writeFileSync(file, profile);
-    await stack.restartWorker({ SANITIZATION_PROFILE: file });
+    await stack.restartWorker({ SANITIZATION_PROFILE: file, SANITIZE_IN_FLIGHT: 'false' });
   });
   after(async () => {
     await stack?.stop();

@@ -109,8 +109,9 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
   }
 
   /** SQL Server: BACKUP COPY_ONLY + RESTORE WITH MOVE; Azure SQL: CREATE DATABASE … AS COPY OF. */
-  copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number }> {
-    return copy.copyDatabase(this.conns, this.backup, source, target, opts);
+  /** The server copies it (BACKUP/RESTORE or AS COPY OF): the rows cannot be rewritten on the way, so `sanitize` is left to the scrub. */
+  async copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number; rewrittenInFlight: null }> {
+    return { ...(await copy.copyDatabase(this.conns, this.backup, source, target, opts)), rewrittenInFlight: null };
   }
 
   /** See copy.ts for how `file` is used (the backup itself on disk, or a manifest of blob URLs). */
@@ -123,7 +124,12 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
   }
 
   /** From msdb's history: full backup WITH NORECOVERY, log chain WITH STOPAT, RECOVERY. */
-  restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number; detail: string }> {
+  restoreToPointInTime(
+    source: string,
+    target: string,
+    at: string,
+    opts?: CopyOptions,
+  ): Promise<{ tables: number; bytes: number; detail: string; rewrittenInFlight: number | null }> {
     return restoreToPointInTime(this.conns, source, target, at, opts);
   }
 
@@ -181,7 +187,13 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
     return data.readCompanyInfo(await this.db(db));
   }
 
-  async restrictToAdministrator(db: string, profile: SanitizationProfile, email: string | null): Promise<{ administrator: string; disabled: number }> {
+  /** The copy is scrubbed in place afterwards, which rewrites the address: `sandboxDomain` is not needed here. */
+  async restrictToAdministrator(
+    db: string,
+    profile: SanitizationProfile,
+    email: string | null,
+    _sandboxDomain?: string,
+  ): Promise<{ administrator: string; disabled: number }> {
     return data.restrictToAdministrator(await this.db(db), profile, email);
   }
 

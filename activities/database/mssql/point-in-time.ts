@@ -19,6 +19,8 @@ export interface PointInTimeResult {
   bytes: number;
   /** What was restored, for the step's note: the backups used and the STOPAT. */
   detail: string;
+  /** Always null: the server restores the rows, the scrub rewrites them in place. */
+  rewrittenInFlight: null;
 }
 
 /**
@@ -99,5 +101,6 @@ export async function restoreToPointInTime(conns: Connections, source: string, t
     tables: await tableCount(conns, target),
     bytes: await sizeOf(conns, target),
     detail: `full backup finished ${chain.full.finishedAt} + ${chain.logs.length} log backup(s), STOPAT ${chain.stopAtLocal} server time (${chain.at})`,
+    rewrittenInFlight: null,
   };
 }

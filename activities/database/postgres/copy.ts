@@ -10,6 +10,7 @@ import type { CopyOptions } from '../port';
 import { databaseExists, databaseSize, userTableCount } from './admin';
 import { abortError, runTool } from './child-process';
 import { Connections } from './connections';
+import { copyInFlight, InFlightUnsupported } from './copy-in-flight';
 import { checkIdentifier } from './identifiers';
 import { isTableDumped, isTableRestored, tableDataItems } from './tool-progress';
 
@@ -125,13 +126,7 @@ export interface ToolHooks {
   onSpawn?: (pid: number) => void;
 }
 
-export async function copyDatabase(
-  conns: Connections,
-  tools: CopyTools,
-  source: string,
-  target: string,
-  opts: CopyOptions = {},
-): Promise<{ bytes: number; tables: number; dumpBytes: number }> {
+export async function copyDatabase(conns: Connections, tools: CopyTools, source: string, target: string, opts: CopyOptions = {}): Promise<CopyResult> {
   checkIdentifier('source database name', source);
   checkIdentifier('target database name', target);
   if (source === target) throw new Error(`cannot copy database "${source}" onto itself`);
@@ -143,9 +138,18 @@ export async function copyDatabase(
   return copyInto(conns, tools, { database: source, env: conns.childEnv(source), tables }, target, opts);
 }
 
+export interface CopyResult {
+  bytes: number;
+  tables: number;
+  /** Rows rewritten on their way in; null when the copy was not sanitized in flight. */
+  rewrittenInFlight: number | null;
+}
+
 /**
- * Copy `from` into the existing `target` of the tenant server, emptied first: pg_dump in
- * directory format and pg_restore, both with `opts.jobs` parallel jobs.
+ * Copy `from` into the existing `target` of the tenant server, emptied first. With
+ * `opts.sanitize`, sanitized in flight (copy-in-flight.ts) unless the source holds what that
+ * cannot rewrite; otherwise pg_dump in directory format and pg_restore, both with `opts.jobs`
+ * parallel jobs, and the scrub rewrites in place afterwards.
  */
 export async function copyInto(
   conns: Connections,
@@ -153,6 +157,27 @@ export async function copyInto(
   from: DumpSource,
   target: string,
   opts: CopyOptions & ToolHooks = {},
+): Promise<CopyResult> {
+  if (opts.sanitize) {
+    try {
+      const r = await copyInFlight(conns, tools, from, target, opts.sanitize, opts);
+      return { bytes: r.bytes, tables: r.tables, rewrittenInFlight: r.rewrittenRows };
+    } catch (err) {
+      if (!(err instanceof InFlightUnsupported)) throw err;
+      opts.onProgress?.({ percent: 0, detail: `${err.message}: copying with pg_dump, the scrub rewrites in place` });
+    }
+  }
+  const { bytes, tables } = await dumpAndRestore(conns, tools, from, target, opts);
+  return { bytes, tables, rewrittenInFlight: null };
+}
+
+/** pg_dump in directory format and pg_restore, both with `opts.jobs` parallel jobs. */
+async function dumpAndRestore(
+  conns: Connections,
+  tools: CopyTools,
+  from: DumpSource,
+  target: string,
+  opts: CopyOptions & ToolHooks,
 ): Promise<{ bytes: number; tables: number; dumpBytes: number }> {
   const source = from.database;
   const jobs = checkJobs('copy', opts.jobs);

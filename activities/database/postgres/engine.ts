@@ -96,9 +96,10 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
     return admin.grantQueryRole(this.conns, db, role);
   }
 
-  async copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number }> {
-    const { bytes, tables } = await copyDatabase(this.conns, this.tools, source, target, opts);
-    return { bytes, tables };
+  /** With `opts.sanitize`, the rows are rewritten on their way in (copy-in-flight.ts). */
+  async copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number; rewrittenInFlight: number | null }> {
+    const { bytes, tables, rewrittenInFlight } = await copyDatabase(this.conns, this.tools, source, target, opts);
+    return { bytes, tables, rewrittenInFlight };
   }
 
   /** pg_dump custom format (`format: 'pg_dump-custom'`); `bytes` is the file's size. */
@@ -116,7 +117,12 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
    * restored with only `source` into a scratch server that recovers to `at`, and `source` is
    * copied from there into `target` (point-in-time.ts).
    */
-  restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<{ tables: number; bytes: number; detail: string }> {
+  restoreToPointInTime(
+    source: string,
+    target: string,
+    at: string,
+    opts?: CopyOptions,
+  ): Promise<{ tables: number; bytes: number; detail: string; rewrittenInFlight: number | null }> {
     return restoreToPointInTime(this.conns, this.tools, this.pointInTime, source, target, at, opts);
   }
 
@@ -140,8 +146,13 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
     return users.fixSystemUsers(this.conns.db(db), profile);
   }
 
-  restrictToAdministrator(db: string, profile: SanitizationProfile, email: string | null): Promise<{ administrator: string; disabled: number }> {
-    return users.restrictToAdministrator(this.conns.db(db), profile, email);
+  restrictToAdministrator(
+    db: string,
+    profile: SanitizationProfile,
+    email: string | null,
+    sandboxDomain?: string,
+  ): Promise<{ administrator: string; disabled: number }> {
+    return users.restrictToAdministrator(this.conns.db(db), profile, email, sandboxDomain);
   }
 
   scrubEmails(db: string, profile: SanitizationProfile, opts: ScrubOptions): Promise<ScrubCheckpoint> {

@@ -197,6 +197,8 @@ export interface PointInTimeResult {
   tables: number;
   bytes: number;
   detail: string;
+  /** Rows the copy out of the scratch server rewrote on their way in; null when the scrub rewrites in place. */
+  rewrittenInFlight: number | null;
 }
 
 export async function restoreToPointInTime(
@@ -279,12 +281,18 @@ export async function restoreToPointInTime(
     const copied = await copyInto(conns, tools, { database: source, env: scratch.childEnv(source), tables }, target, {
       jobs: opts.jobs,
       signal,
+      sanitize: opts.sanitize,
       onSpawn: toolGroups.record,
       onProgress: (p) => progress({ percent: 45 + Math.floor(p.percent * 0.55), detail: `${p.detail} (as of ${at})` }),
     });
     progress({ percent: 100, detail: `restored ${source} as of ${at} into ${target}` });
     const others = skipped.length ? `; the replay passed over ${skipped.length} relations of other tenants' databases, which are not restored` : '';
-    return { tables: copied.tables, bytes: await databaseSize(conns.admin(), target), detail: `${source} as of ${at}, ${detail}${others}` };
+    return {
+      tables: copied.tables,
+      bytes: await databaseSize(conns.admin(), target),
+      detail: `${source} as of ${at}, ${detail}${others}`,
+      rewrittenInFlight: copied.rewrittenInFlight,
+    };
   } finally {
     await toolGroups.stopAll();
     await scratch.discard();

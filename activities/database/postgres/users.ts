@@ -8,7 +8,8 @@ import type { SanitizationProfile } from '../profile';
 import { columnInfo } from './columns';
 import { inTransaction } from './connections';
 import { checkAdministrator, checkAppAuthorizations, checkLogin } from '../input-checks';
-import { quoteIdent } from './identifiers';
+import { checkMailDomain, quoteIdent } from './identifiers';
+import { installRewriteFunctions } from './scrub';
 
 function usersColumns(profile: SanitizationProfile) {
   const u = profile.users;
@@ -52,10 +53,25 @@ export async function restrictToAdministrator(
   pool: Pool,
   profile: SanitizationProfile,
   email: string | null,
+  sandboxDomain?: string,
 ): Promise<{ administrator: string; disabled: number }> {
   const admin = checkAdministrator(profile, email);
   await checkUsersTable(pool, profile);
   for (const col of [admin.emailColumn, ...admin.clear]) await columnInfo(pool, profile.users.table, col);
+  // After a copy sanitized in flight nothing rewrites the target again: the address goes in as
+  // the rule gives it (the same SQL function, so the same value the scrub would have made).
+  if (email !== null && sandboxDomain !== undefined) {
+    const sandbox = checkMailDomain(sandboxDomain);
+    const col = await columnInfo(pool, profile.users.table, admin.emailColumn);
+    await installRewriteFunctions(pool);
+    const r = await pool.query<{ v: string | null }>('SELECT tenant_clone.rewrite_emails($1::text, $2, $3, $4) AS v', [
+      email,
+      sandbox,
+      col.maxLength,
+      col.nullable,
+    ]);
+    email = r.rows[0].v;
+  }
   const q = usersColumns(profile);
   const emailCol = quoteIdent('administrator e-mail column', admin.emailColumn);
   const cleared = admin.clear.map((c) => `, ${quoteIdent('administrator column', c)} = NULL`).join('');
