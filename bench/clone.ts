@@ -16,6 +16,7 @@ import path from 'node:path';
 import { tenantDatabaseName } from '../activities/database/postgres/identifiers';
 import { startLocalStack, type LocalStack } from '../stack/local-stack';
 import { DEMO, demoTenant } from '../stack/seed/demo-world';
+import { startPostgres } from '../stack/services/postgres';
 import { freePort, pgEnv, ratioLine, run, timed } from './measure';
 
 const secondsOf = (from: string | null, to: string | null) => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : NaN);
@@ -39,8 +40,13 @@ async function clone(stack: LocalStack, target: string) {
 export async function benchClone(log: (line: string) => void): Promise<void> {
   const persons = Number(process.env.BENCH_PERSONS ?? 500_000);
   const fleetPersons = Number(process.env.BENCH_FLEET_PERSONS ?? Math.round(persons / 10));
+  const stackDir = path.join(__dirname, '..', '.stack', 'bench-e2e');
+  await rm(stackDir, { recursive: true, force: true });
+  // A plain PostgreSQL: the demo's archiving one would add WAL shipping and its server backups
+  // after each seeding, which are not what is measured here.
+  const pg = await startPostgres({ dataDir: path.join(stackDir, 'pg'), port: await freePort() });
   // Ports of its own, so a demo left running elsewhere is no obstacle.
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: pg.url };
   for (const name of [
     'STACK_PG_PORT',
     'STACK_TEMPORAL_PORT',
@@ -51,8 +57,6 @@ export async function benchClone(log: (line: string) => void): Promise<void> {
     'STACK_EMULATOR_PORT',
   ])
     env[name] = String(await freePort());
-  const stackDir = path.join(__dirname, '..', '.stack', 'bench-e2e');
-  await rm(stackDir, { recursive: true, force: true });
   const stack = await startLocalStack({ env, stackDir, log: () => undefined });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-e2e-'));
   const base = `bench_e2e_base_${process.pid}`;
@@ -115,5 +119,6 @@ export async function benchClone(log: (line: string) => void): Promise<void> {
     await stack.db.dropDatabase(base).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
     await stack.stop();
+    await pg.stop();
   }
 }

@@ -1,10 +1,11 @@
 /**
  * The copy that writes the target once (PostgreSQL): on a source with schema drift and the hard
  * cases, the in-flight copy leaves exactly what the dump, restore and in-place scrub leave, row
- * for row in every table; no row of the target was ever updated (each was written once,
- * sanitized); indexes, constraints, triggers, sequences and materialized views come across; the
- * source is never written and keeps taking writes during the copy; the scrub trusts only its own
- * run's marker; a source with large objects falls back to the dump and the in-place scrub.
+ * for row in every table (one big enough to be copied in pieces of pages, several at once); no
+ * row of the target was ever updated (each was written once, sanitized); indexes, constraints,
+ * triggers, sequences and materialized views come across; the source is never written and keeps
+ * taking writes during the copy; the scrub trusts only its own run's marker; a source with large
+ * objects falls back to the dump and the in-place scrub.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -72,6 +73,10 @@ describe('the copy that writes the target once (PostgreSQL)', { timeout: 10 * 60
     await q(source)(`CREATE TABLE hard (id serial PRIMARY KEY, ${cols.join(', ')})`);
     for (const [col, input] of HARD_EMAILS) await q(source)(`INSERT INTO hard (${col}) VALUES ($1)`, [col === 'tiny_nn' ? (input ?? '') : input]);
     await q(source)(`INSERT INTO cards VALUES (1, ROW('Olga', 'olga@realcustomer.com'), to_tsvector('simple', 'olga@realcustomer.com'))`);
+    // A table over the size the copy cuts into pieces of pages (several COPYs of one table at once).
+    await q(source)(
+      `CREATE TABLE mail_log AS SELECT g AS id, 'user' || g || '@realcustomer.com' AS sent_to, repeat('x', 200) AS body FROM generate_series(1, 60000) g`,
+    );
     await q(source)(`ANALYZE`);
   });
   after(async () => {

@@ -64,10 +64,9 @@ export function inFlightFingerprint(profile: SanitizationProfile, sandboxDomain:
  */
 export async function rewrittenInFlight(pool: Pool, profile: SanitizationProfile, sandboxDomain: string, runId: string): Promise<number | null> {
   const r = await pool
-    .query<{ fingerprint: string; rows: string }>(
-      `SELECT fingerprint, rewritten_rows::text AS rows FROM tenant_clone.in_flight WHERE id = 1 AND to_regclass('tenant_clone.in_flight') IS NOT NULL`,
-    )
+    .query<{ fingerprint: string; rows: string }>(`SELECT fingerprint, rewritten_rows::text AS rows FROM tenant_clone.in_flight WHERE id = 1`)
     .catch((err: { code?: string }) => {
+      // No marker table, or no helper schema at all: not written by an in-flight copy.
       if (err.code === '42P01' || err.code === '3F000') return { rows: [] as { fingerprint: string; rows: string }[] };
       throw err;
     });
@@ -96,12 +95,45 @@ interface SourceTable {
   name: string;
   sql: string;
   bytes: number;
+  pages: number;
   columns: string[];
+}
+
+/** What one COPY moves: a whole table, or a range of its pages (a big table is cut so every job can work on it). */
+interface Piece {
+  table: SourceTable;
+  /** First page, and the page it stops before (null: to the end; the last piece takes pages added since). */
+  from: number | null;
+  to: number | null;
+  bytes: number;
+}
+
+/** Tables larger than this are copied in pieces of about this size, several at once. */
+const PIECE_BYTES = 8 * 1024 * 1024;
+
+function piecesOf(t: SourceTable): Piece[] {
+  if (t.bytes <= PIECE_BYTES || t.pages < 2) return [{ table: t, from: null, to: null, bytes: t.bytes }];
+  const count = Math.min(t.pages, Math.ceil(t.bytes / PIECE_BYTES));
+  const size = Math.ceil(t.pages / count);
+  const pieces: Piece[] = [];
+  for (let from = 0; from < t.pages; from += size) {
+    const to = from + size >= t.pages ? null : from + size;
+    pieces.push({ table: t, from, to, bytes: Math.round((t.bytes * ((to ?? t.pages) - from)) / t.pages) });
+  }
+  return pieces;
+}
+
+/** The COPY that reads a piece from the snapshot (a TID range scan for a range of pages). */
+function copyOutSql(p: Piece, cols: string): string {
+  if (p.from === null) return `COPY ${p.table.sql} (${cols}) TO STDOUT`;
+  const range = [`ctid >= '(${p.from},0)'::tid`, ...(p.to === null ? [] : [`ctid < '(${p.to},0)'::tid`])].join(' AND ');
+  return `COPY (SELECT ${cols} FROM ONLY ${p.table.sql} WHERE ${range}) TO STDOUT`;
 }
 
 /** Tables whose rows pg_dump would dump: ordinary tables and partitions, not an extension's. */
 const SOURCE_TABLES = `
   SELECT n.nspname AS schema, c.relname AS name, pg_relation_size(c.oid)::text AS bytes,
+         (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text AS pages,
          (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
            WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -179,12 +211,13 @@ export async function copyInFlight(
     const snapshot = (await holder.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0].id;
     const largeObjects = await holder.query('SELECT 1 FROM pg_largeobject_metadata LIMIT 1');
     if (largeObjects.rowCount) throw new InFlightUnsupported(`${source} holds large objects, which a copy cannot rewrite on the way`);
-    const tables = (await holder.query<{ schema: string; name: string; bytes: string; columns: string[] | null }>(SOURCE_TABLES)).rows.map(
+    const tables = (await holder.query<{ schema: string; name: string; bytes: string; pages: string; columns: string[] | null }>(SOURCE_TABLES)).rows.map(
       (t): SourceTable => ({
         schema: t.schema,
         name: t.name,
         sql: `${escapeIdentifier(t.schema)}.${escapeIdentifier(t.name)}`,
         bytes: Number(t.bytes),
+        pages: Number(t.pages),
         columns: t.columns ?? [],
       }),
     );
@@ -231,15 +264,16 @@ export async function copyInFlight(
     });
     for (const sql of triggers) await targetPool.query(sql);
 
-    // Largest tables first, so the last one to finish is a small one.
+    // Largest tables first (in pieces, so every job works on them), so the last to finish is a small one.
     const total = Math.max(
       1,
       tables.reduce((a, t) => a + t.bytes, 0),
     );
     let moved = 0;
-    let copied = 0;
     let rewrittenRows = 0;
-    const queue = [...tables];
+    const queue = tables.flatMap(piecesOf);
+    const piecesLeft = new Map(tables.map((t) => [t, queue.filter((p) => p.table === t).length]));
+    let copied = 0;
     let broken = false;
     const targetConfig: ClientConfig = { connectionString: conns.urlFor(target), application_name: 'tenant-clone' };
     const worker = () =>
@@ -254,19 +288,20 @@ export async function copyInFlight(
       const dst = await connect(targetConfig);
       // The rewrite is the point: nothing may switch its triggers off for this session.
       await dst.query(`SET session_replication_role = origin`);
-      for (let t = queue.shift(); t && !broken; t = queue.shift()) {
+      for (let p = queue.shift(); p && !broken; p = queue.shift()) {
         if (signal?.aborted) throw abortError(signal, 'copy');
-        if (t.columns.length === 0) {
-          copied++;
-          continue;
+        const t = p.table;
+        if (t.columns.length > 0) {
+          const cols = t.columns.map(escapeIdentifier).join(', ');
+          await dst.query(`SELECT set_config('tenant_clone.rewritten', '0', false)`);
+          await pipeline(src.query(copyTo(copyOutSql(p, cols))), dst.query(copyFrom(`COPY ${t.sql} (${cols}) FROM STDIN`)));
+          const n = await dst.query<{ n: string }>(`SELECT coalesce(nullif(current_setting('tenant_clone.rewritten', true), ''), '0') AS n`);
+          rewrittenRows += Number(n.rows[0].n);
         }
-        const cols = t.columns.map(escapeIdentifier).join(', ');
-        await dst.query(`SELECT set_config('tenant_clone.rewritten', '0', false)`);
-        await pipeline(src.query(copyTo(`COPY ${t.sql} (${cols}) TO STDOUT`)), dst.query(copyFrom(`COPY ${t.sql} (${cols}) FROM STDIN`)));
-        const n = await dst.query<{ n: string }>(`SELECT coalesce(nullif(current_setting('tenant_clone.rewritten', true), ''), '0') AS n`);
-        rewrittenRows += Number(n.rows[0].n);
-        moved += t.bytes;
-        copied++;
+        moved += p.bytes;
+        const left = piecesLeft.get(t)! - 1;
+        piecesLeft.set(t, left);
+        if (left === 0) copied++;
         progress({
           percent: Math.min(90, Math.round((90 * moved) / total)),
           detail: `copied ${copied}/${tables.length} tables of ${source} into ${target}, sanitized on the way (${rewrittenRows} rows with addresses)`,
@@ -275,7 +310,7 @@ export async function copyInFlight(
       await src.query('COMMIT');
     };
     progress({ percent: 1, detail: `copying ${tables.length} tables of ${source} into ${target} (${jobs} at once), sanitized on the way` });
-    const results = await Promise.allSettled(Array.from({ length: Math.min(jobs, Math.max(1, tables.length)) }, worker));
+    const results = await Promise.allSettled(Array.from({ length: Math.min(jobs, Math.max(1, queue.length)) }, worker));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw signal?.aborted ? abortError(signal, 'copy') : failed.reason;
     await holder.query('COMMIT');
