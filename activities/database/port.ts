@@ -100,6 +100,16 @@ export interface ScrubCheckpoint {
   inFlight?: boolean;
 }
 
+/** A database restored to a point in time into its target: what the step reports. */
+export interface PointInTimeCopy {
+  tables: number;
+  bytes: number;
+  /** What was restored (backups used, the point), for the step's note. */
+  detail: string;
+  /** Rows rewritten on their way in; null when the scrub rewrites in place afterwards. */
+  rewrittenInFlight: number | null;
+}
+
 export interface ScrubOptions {
   sandboxDomain: string;
   /** Rows per batch, unless the profile gives the table its own. */

@@ -12,6 +12,7 @@ import type {
   DatabaseInspection,
   DirectoryUser,
   BackupOptions,
+  PointInTimeCopy,
   PointInTimeCoverage,
   RestoreOptions,
   ScrubCheckpoint,
@@ -108,8 +109,10 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
     return admin.grantQueryRole(this.conns, db, role);
   }
 
-  /** SQL Server: BACKUP COPY_ONLY + RESTORE WITH MOVE; Azure SQL: CREATE DATABASE … AS COPY OF. */
-  /** The server copies it (BACKUP/RESTORE or AS COPY OF): the rows cannot be rewritten on the way, so `sanitize` is left to the scrub. */
+  /**
+   * SQL Server: BACKUP COPY_ONLY + RESTORE WITH MOVE; Azure SQL: CREATE DATABASE … AS COPY OF. The
+   * server copies the pages, so rows cannot be rewritten on the way: `sanitize` is left to the scrub.
+   */
   async copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number; rewrittenInFlight: null }> {
     return { ...(await copy.copyDatabase(this.conns, this.backup, source, target, opts)), rewrittenInFlight: null };
   }
@@ -124,12 +127,7 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
   }
 
   /** From msdb's history: full backup WITH NORECOVERY, log chain WITH STOPAT, RECOVERY. */
-  restoreToPointInTime(
-    source: string,
-    target: string,
-    at: string,
-    opts?: CopyOptions,
-  ): Promise<{ tables: number; bytes: number; detail: string; rewrittenInFlight: number | null }> {
+  restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<PointInTimeCopy> {
     return restoreToPointInTime(this.conns, source, target, at, opts);
   }
 
@@ -188,12 +186,7 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
   }
 
   /** The copy is scrubbed in place afterwards, which rewrites the address: `sandboxDomain` is not needed here. */
-  async restrictToAdministrator(
-    db: string,
-    profile: SanitizationProfile,
-    email: string | null,
-    _sandboxDomain?: string,
-  ): Promise<{ administrator: string; disabled: number }> {
+  async restrictToAdministrator(db: string, profile: SanitizationProfile, email: string | null): Promise<{ administrator: string; disabled: number }> {
     return data.restrictToAdministrator(await this.db(db), profile, email);
   }
 

@@ -5,7 +5,7 @@
  * backups; this file only runs them. Azure SQL Database is refused: its point-in-time restore
  * is an Azure Resource Manager operation (createMode PointInTimeRestore), not T-SQL.
  */
-import type { CopyOptions, PointInTimeCoverage } from '../port';
+import type { CopyOptions, PointInTimeCopy, PointInTimeCoverage } from '../port';
 import { rows, run, type Connections } from './connections';
 import { requireDatabase, restoreInto, serverInfo, sizeOf, tableCount } from './copy';
 import { MonotonicProgress, runTracked } from './progress';
@@ -13,15 +13,6 @@ import { RestoreChainError, planRestoreChain, type BackupHistoryRow } from './re
 import * as tc from './tsql/copy';
 import { backupHistory, serverClock } from './tsql/history';
 import { checkIdentifier } from './tsql/identifiers';
-
-export interface PointInTimeResult {
-  tables: number;
-  bytes: number;
-  /** What was restored, for the step's note: the backups used and the STOPAT. */
-  detail: string;
-  /** Always null: the server restores the rows, the scrub rewrites them in place. */
-  rewrittenInFlight: null;
-}
 
 /**
  * A STOPAT already passed inside the previous log backup: the last log of the chain was only
@@ -63,7 +54,7 @@ export async function pointInTimeCoverage(conns: Connections, source: string, at
   }
 }
 
-export async function restoreToPointInTime(conns: Connections, source: string, target: string, at: string, opts: CopyOptions = {}): Promise<PointInTimeResult> {
+export async function restoreToPointInTime(conns: Connections, source: string, target: string, at: string, opts: CopyOptions = {}): Promise<PointInTimeCopy> {
   checkIdentifier('database name', source);
   checkIdentifier('database name', target);
   if (source === target) throw new Error(`cannot restore "${source}" to a point in time onto itself`);

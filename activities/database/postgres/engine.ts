@@ -12,6 +12,7 @@ import type {
   CopyOptions,
   DatabaseInspection,
   DirectoryUser,
+  PointInTimeCopy,
   PointInTimeCoverage,
   ProgressFn,
   ScrubCheckpoint,
@@ -27,7 +28,7 @@ import { checksum } from './checksum';
 import { PgBackRestContinuousBackup } from './continuous-backup';
 import * as company from './company';
 import { Connections } from './connections';
-import { copyDatabase, copyTools, type CopyTools } from './copy';
+import { copyDatabase, copyTools, type CopyResult, type CopyTools } from './copy';
 import * as sanitize from './sanitize';
 import { scrubEmails } from './scrub';
 import * as users from './users';
@@ -97,9 +98,8 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
   }
 
   /** With `opts.sanitize`, the rows are rewritten on their way in (copy-in-flight.ts). */
-  async copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<{ bytes: number; tables: number; rewrittenInFlight: number | null }> {
-    const { bytes, tables, rewrittenInFlight } = await copyDatabase(this.conns, this.tools, source, target, opts);
-    return { bytes, tables, rewrittenInFlight };
+  copyDatabase(source: string, target: string, opts?: CopyOptions): Promise<CopyResult> {
+    return copyDatabase(this.conns, this.tools, source, target, opts);
   }
 
   /** pg_dump custom format (`format: 'pg_dump-custom'`); `bytes` is the file's size. */
@@ -117,12 +117,7 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
    * restored with only `source` into a scratch server that recovers to `at`, and `source` is
    * copied from there into `target` (point-in-time.ts).
    */
-  restoreToPointInTime(
-    source: string,
-    target: string,
-    at: string,
-    opts?: CopyOptions,
-  ): Promise<{ tables: number; bytes: number; detail: string; rewrittenInFlight: number | null }> {
+  restoreToPointInTime(source: string, target: string, at: string, opts?: CopyOptions): Promise<PointInTimeCopy> {
     return restoreToPointInTime(this.conns, this.tools, this.pointInTime, source, target, at, opts);
   }
 

@@ -10,7 +10,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { PointInTimeUnreachable } from '../engines';
-import type { CopyOptions, PointInTimeCoverage } from '../port';
+import type { CopyOptions, PointInTimeCopy, PointInTimeCoverage } from '../port';
 import { databaseExists, databaseSize, userTableCount } from './admin';
 import { abortError } from './child-process';
 import type { Connections } from './connections';
@@ -193,14 +193,6 @@ async function onScratch<T>(scratch: ScratchServer, db: string, read: (pool: pg.
   }
 }
 
-export interface PointInTimeResult {
-  tables: number;
-  bytes: number;
-  detail: string;
-  /** Rows the copy out of the scratch server rewrote on their way in; null when the scrub rewrites in place. */
-  rewrittenInFlight: number | null;
-}
-
 export async function restoreToPointInTime(
   conns: Connections,
   tools: CopyTools,
@@ -209,7 +201,7 @@ export async function restoreToPointInTime(
   target: string,
   at: string,
   opts: CopyOptions = {},
-): Promise<PointInTimeResult> {
+): Promise<PointInTimeCopy> {
   checkIdentifier('database name', source);
   checkIdentifier('target database name', target);
   if (source === target) throw new Error(`cannot restore "${source}" to a point in time onto itself`);
