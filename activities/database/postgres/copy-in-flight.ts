@@ -5,11 +5,11 @@
  * locks on the tables (as pg_dump does, so no DDL slips in); pg_dump takes the schema from that
  * snapshot; the target gets its pre-data section (tables without indexes, constraints or
  * triggers); each table then streams from the snapshot (`COPY … TO STDOUT`, several tables at
- * once) straight into `COPY … FROM STDIN` on the target, where a BEFORE INSERT trigger of the
- * tool's own rewrites the address tokens of every text-like column (the rule and the SQL
- * functions of the whole-database scrub, so there is one rule), before the row reaches a page.
- * The triggers go, the sequences are set, and the post-data section (indexes, constraints, the
- * tenant's own triggers, materialized views) is restored in parallel. The source is only read.
+ * once, big ones in pieces) through Node, where the address tokens of every text-like column
+ * are rewritten (copy-rewrite-stream.ts: the rule of the whole-database scrub), straight into
+ * `COPY … FROM STDIN` on the target. The sequences are set, and the post-data section
+ * (indexes, constraints, the tenant's own triggers) is restored in parallel. The source is
+ * only read.
  *
  * A marker in the target (tenant_clone.in_flight) records the sandbox domain and the columns
  * the profile keeps, so the scrub step that follows knows the rewrite is done and runs only the
@@ -25,13 +25,13 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { CopyOptions } from '../port';
 import { keptColumns, type SanitizationProfile } from '../profile';
 import { databaseSize } from './admin';
-import { readCatalog, type CatalogTable } from './catalog';
+import { readCatalog, type CatalogColumn } from './catalog';
 import { abortError, runTool } from './child-process';
 import type { Connections } from './connections';
 import { checkJobs, dumpArgs, explainDumpFailure, resetTarget, type CopyTools, type DumpSource, type ToolHooks } from './copy';
 import { checkMailDomain } from './identifiers';
+import { CopyRewriteStream, type RewrittenField, type SqlRewrite } from './copy-rewrite-stream';
 import { installRewriteFunctions, rewritableColumns, rewriteExpr } from './scrub';
-import { ANY_AT_PATTERN } from './scrub-sql';
 
 export interface InFlightSanitization {
   profile: SanitizationProfile;
@@ -152,30 +152,50 @@ const POPULATED_VIEWS = `
   SELECT format('%I.%I', n.nspname, c.relname) AS sql FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind = 'm' AND c.relispopulated AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenant_clone')`;
 
+/** Plain text and varchar: their COPY text is the value itself, which the fast paths may take. */
+const PLAIN_TEXT = /^(text|character varying(\(\d+\))?)$/;
+
+const COLUMN_COLLATIONS = `
+  SELECT format('%s.%s.%s', n.nspname, c.relname, a.attname) AS key, format('%I.%I', cn.nspname, co.collname) AS collation
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_collation co ON co.oid = a.attcollation JOIN pg_namespace cn ON cn.oid = co.collnamespace
+   WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenant_clone') AND n.nspname NOT LIKE 'pg\\_%'`;
+
+interface Collation {
+  /** Quoted, ready for a COLLATE clause. */
+  sql: string;
+  /** lower() turns A–Z into a–z and nothing else (not a Turkish collation, say). */
+  asciiLower: boolean;
+}
+
+/** The collation of every collatable column, by `schema.table.column`. */
+async function columnCollations(pool: Pool): Promise<Map<string, Collation>> {
+  const columns = (await pool.query<{ key: string; collation: string }>(COLUMN_COLLATIONS)).rows;
+  const lowers = new Map<string, boolean>();
+  for (const collation of new Set(['pg_catalog."default"', ...columns.map((c) => c.collation)])) {
+    const r = await pool.query<{ l: string }>(`SELECT lower($1::text COLLATE ${collation}) AS l`, ['ABCDEFGHIJKLMNOPQRSTUVWXYZ']);
+    lowers.set(collation, r.rows[0].l === 'abcdefghijklmnopqrstuvwxyz');
+  }
+  // The rule's functions may also lower with the database's default collation.
+  const plainDefault = lowers.get('pg_catalog."default"') === true;
+  return new Map(columns.map((c) => [c.key, { sql: c.collation, asciiLower: plainDefault && lowers.get(c.collation) === true }]));
+}
+
 /**
- * The BEFORE INSERT trigger of one table: each rewritable column holding an "at" gets its
- * rewrite; the WHEN clause keeps rows without any from calling PL/pgSQL at all.
+ * Where each column to rewrite sits in the COPY's column list of `t`, whether the fast paths
+ * may take its values (they lower an upper-case ASCII domain only where the collation does it
+ * plainly), and its collation for the SQL rule.
  */
-function rewriteTriggerSql(t: CatalogTable, n: number, kept: Set<string>, sandbox: string): string[] {
-  const columns = rewritableColumns(t, kept);
-  if (columns.length === 0) return [];
-  const fn = `tenant_clone.in_flight_${n}`;
-  const has = (col: string) => `(strpos(${col}::text, '@') > 0 OR ${col}::text ~ ${escapeLiteral(ANY_AT_PATTERN)})`;
-  const sets = columns.map((c) => {
-    const col = `NEW.${escapeIdentifier(c.name)}`;
-    return `  IF ${has(col)} THEN ${col} := ${rewriteExpr(c, col, escapeLiteral(sandbox))}; END IF;`;
+function rewrittenFields(t: SourceTable, columns: CatalogColumn[], collations: Map<string, Collation>): RewrittenField[] {
+  return columns.map((column) => {
+    const index = t.columns.indexOf(column.name);
+    if (index < 0) throw new Error(`column ${column.name} of ${t.sql} is missing from the source's column list`);
+    const collation = collations.get(`${t.schema}.${t.name}.${column.name}`) ?? null;
+    const plain = column.rewrite === 'text' && PLAIN_TEXT.test(column.type);
+    const fast = plain ? { maxLength: column.maxLength, nullable: column.nullable, asciiLower: collation?.asciiLower === true } : null;
+    return { index, column, fast, collation: collation?.sql ?? null };
   });
-  return [
-    `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-${sets.join('\n')}
-  PERFORM set_config('tenant_clone.rewritten', (coalesce(nullif(current_setting('tenant_clone.rewritten', true), ''), '0')::bigint + 1)::text, false);
-  RETURN NEW;
-END
-$fn$`,
-    `CREATE TRIGGER tenant_clone_in_flight BEFORE INSERT ON ${t.sql} FOR EACH ROW
-       WHEN (${columns.map((c) => has(`NEW.${escapeIdentifier(c.name)}`)).join(' OR ')}) EXECUTE FUNCTION ${fn}()`,
-  ];
 }
 
 export async function copyInFlight(
@@ -256,13 +276,23 @@ export async function copyInFlight(
     await installRewriteFunctions(targetPool);
     const kept = keptColumns(sanitize.profile, 'public');
     const catalog = new Map((await readCatalog(targetPool)).map((t) => [`${t.schema}.${t.name}`, t]));
-    const triggers: string[] = [];
-    tables.forEach((t, i) => {
+    const rewrites = new Map<SourceTable, RewrittenField[]>();
+    const collations = await columnCollations(targetPool);
+    for (const t of tables) {
       const shape = catalog.get(`${t.schema}.${t.name}`);
       if (!shape) throw new Error(`table ${t.sql} of ${source} is missing from ${target} after its schema was restored`);
-      triggers.push(...rewriteTriggerSql(shape, i, kept, sandbox));
-    });
-    for (const sql of triggers) await targetPool.query(sql);
+      rewrites.set(t, rewrittenFields(t, rewritableColumns(shape, kept), collations));
+    }
+    // The values the fast paths leave, through the rule's functions, as the column's own type
+    // and collation would give them to the in-place scrub.
+    const sql: SqlRewrite = async ({ column, collation }, values) => {
+      const value = `x.v::${column.type}${collation ? ` COLLATE ${collation}` : ''}`;
+      const r = await targetPool.query<{ r: string | null }>(
+        `SELECT (${rewriteExpr(column, value, '$2')})::text AS r FROM unnest($1::text[]) WITH ORDINALITY AS x(v, o) ORDER BY o`,
+        [values, sandbox],
+      );
+      return r.rows.map((row) => row.r);
+    };
 
     // Largest tables first (in pieces, so every job works on them), so the last to finish is a small one.
     const total = Math.max(
@@ -286,17 +316,18 @@ export async function copyInFlight(
       await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await src.query(`SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshot)}`);
       const dst = await connect(targetConfig);
-      // The rewrite is the point: nothing may switch its triggers off for this session.
-      await dst.query(`SET session_replication_role = origin`);
       for (let p = queue.shift(); p && !broken; p = queue.shift()) {
         if (signal?.aborted) throw abortError(signal, 'copy');
         const t = p.table;
         if (t.columns.length > 0) {
           const cols = t.columns.map(escapeIdentifier).join(', ');
-          await dst.query(`SELECT set_config('tenant_clone.rewritten', '0', false)`);
-          await pipeline(src.query(copyTo(copyOutSql(p, cols))), dst.query(copyFrom(`COPY ${t.sql} (${cols}) FROM STDIN`)));
-          const n = await dst.query<{ n: string }>(`SELECT coalesce(nullif(current_setting('tenant_clone.rewritten', true), ''), '0') AS n`);
-          rewrittenRows += Number(n.rows[0].n);
+          const fields = rewrites.get(t)!;
+          const out = src.query(copyTo(copyOutSql(p, cols)));
+          const into = dst.query(copyFrom(`COPY ${t.sql} (${cols}) FROM STDIN`));
+          // Also for a table with nothing to rewrite: it gathers the rows into larger writes.
+          const rewrite = new CopyRewriteStream(fields, sandbox, sql);
+          await pipeline(out, rewrite, into);
+          rewrittenRows += rewrite.rows;
         }
         moved += p.bytes;
         const left = piecesLeft.get(t)! - 1;
@@ -315,16 +346,6 @@ export async function copyInFlight(
     if (failed) throw signal?.aborted ? abortError(signal, 'copy') : failed.reason;
     await holder.query('COMMIT');
 
-    await targetPool.query(
-      `DO $do$ DECLARE r record; BEGIN
-         FOR r IN SELECT tgrelid::regclass AS rel FROM pg_trigger WHERE tgname = 'tenant_clone_in_flight' LOOP
-           EXECUTE format('DROP TRIGGER tenant_clone_in_flight ON %s', r.rel);
-         END LOOP;
-         FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_proc p WHERE p.pronamespace = 'tenant_clone'::regnamespace AND p.proname LIKE 'in\\_flight\\_%' LOOP
-           EXECUTE format('DROP FUNCTION %s', r.fn);
-         END LOOP;
-       END $do$`,
-    );
     for (const s of sequenceValues) await targetPool.query(`SELECT setval(${escapeLiteral(s.sql)}::regclass, $1::bigint, $2)`, [s.last, s.called]);
 
     progress({ percent: 90, detail: `building the indexes and constraints of ${target} (${jobs} jobs)` });

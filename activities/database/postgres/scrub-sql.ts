@@ -40,6 +40,10 @@ const TOKEN_CHAR = `(?:&#?[[:alnum:]]+;|\\\\[uU]0040|[^${S}${PLACEHOLDERS}])`;
 
 /** Values the one-regexp rewrite of plain address lists cannot take (see rewrite_field). */
 const MULTI_DISQUALIFIERS = `[&＠${PLACEHOLDERS}]|%40|\\\\[uU]0040|(^|[${S}])@|@([${S}]|$)|@[^${S}]*@|@[^${S}]*[[:upper:]]`;
+/** One plain address and nothing else: the commonest value, which needs no token loop. */
+const SINGLE_ADDRESS = `^[^${S}@＠%&\\\\]+@[^${S}@＠%&\\\\]+$`;
+/** One address of a plain list, as the list's one regexp_replace rewrites it. */
+const LIST_ADDRESS = `([^${S}@]+)@([^${S}@]+)`;
 
 /** An address token: token characters around at least one "at". */
 export const TOKEN_PATTERN = `${TOKEN_CHAR}*${AT}${TOKEN_CHAR}*`;
@@ -82,6 +86,43 @@ export function foreignDomainCapture(sandbox: string): string {
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/*
+ * The rule's two fast paths, as SQL over a text expression `v`, the sandbox domain expression
+ * `sandbox` and the column's length limit `maxlen` (an integer expression or NULL). The
+ * in-flight copy applies the same two paths to plain ASCII values in Node (fast-path-rewrite.ts),
+ * checked against these by test/database/fast-path-rewrite.test.ts.
+ */
+const limit = (maxlen: string) => `coalesce(${maxlen}, 2147483647)`;
+
+/** Whether `v` is one plain address whose rewrite fits the column. */
+function singleAddressFits(v: string, sandbox: string, maxlen: string): string {
+  return `(${v} ~ ${lit(SINGLE_ADDRESS)} AND length(${v}) + length(${sandbox}) + 1 <= ${limit(maxlen)})`;
+}
+
+/** The rewrite of one plain address: kept when it is already at the sandbox. */
+function singleAddressRewrite(v: string, sandbox: string): string {
+  return `CASE WHEN lower(split_part(${v}, '@', 2)) = ${sandbox} THEN ${v}
+           ELSE split_part(${v}, '@', 1) || '_' || lower(split_part(${v}, '@', 2)) || '@' || ${sandbox} END`;
+}
+
+/**
+ * Whether one regexp_replace rewrites `v` as the token loop would: no obfuscated form, no
+ * entity, no handle, no token with two "at" or ending in one, no upper case in a domain, no
+ * sandbox address.
+ */
+function plainListApplies(v: string, sandbox: string): string {
+  return `(${v} !~ ${lit(MULTI_DISQUALIFIERS)} AND ${v} !~* ('@' || replace(${sandbox}, '.', '\\.')))`;
+}
+
+function plainListRewrite(v: string, sandbox: string): string {
+  return `regexp_replace(${v}, ${lit(LIST_ADDRESS)}, '\\1_\\2@' || ${sandbox}, 'g')`;
+}
+
+/** Any "at" in any form: the body of has_at. */
+function hasAtSql(v: string): string {
+  return `(strpos(${v}, '@') > 0 OR ${v} ~ ${lit(ANY_AT_PATTERN)})`;
+}
+
 /**
  * rewrite_json / rewrite_jsonb: every string of a value, keys included, through rewrite_field;
  * other values, order and (for json) duplicate keys as they were.
@@ -121,7 +162,7 @@ CREATE TABLE IF NOT EXISTS tenant_clone.scrub_checkpoint (
 
 CREATE OR REPLACE FUNCTION tenant_clone.has_at(val text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
-  SELECT strpos(val, '@') > 0 OR val ~ ${lit(ANY_AT_PATTERN)}
+  SELECT ${hasAtSql('val')}
 $fn$;
 
 -- <local with every @ as _>_<domain lower-cased>@<sandbox>, on a token whose "at" forms are
@@ -155,8 +196,8 @@ BEGIN
   -- Several plain addresses (a list, display names): one regexp_replace does what the token
   -- loop would, when nothing needs the loop: no obfuscated form, no entity, no handle, no token
   -- with two @ or ending in one, no upper case in a domain, no sandbox address.
-  IF val !~ ${lit(MULTI_DISQUALIFIERS)} AND val !~* ('@' || replace(sandbox, '.', '\.')) THEN
-    result := regexp_replace(val, ${lit(`([^${S}@]+)@([^${S}@]+)`)}, '\1_\2@' || sandbox, 'g');
+  IF ${plainListApplies('val', 'sandbox')} THEN
+    result := ${plainListRewrite('val', 'sandbox')};
     IF maxlen IS NULL OR length(result) <= maxlen THEN
       RETURN result;
     END IF;
@@ -214,9 +255,7 @@ CREATE OR REPLACE FUNCTION tenant_clone.rewrite_emails(val text, sandbox text, m
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE
     WHEN val IS NULL THEN val
-    WHEN val ~ ${lit(`^[^${S}@＠%&\\\\]+@[^${S}@＠%&\\\\]+$`)} AND length(val) + length(sandbox) + 1 <= coalesce(maxlen, 2147483647) THEN
-      CASE WHEN lower(split_part(val, '@', 2)) = sandbox THEN val
-           ELSE split_part(val, '@', 1) || '_' || lower(split_part(val, '@', 2)) || '@' || sandbox END
+    WHEN ${singleAddressFits('val', 'sandbox', 'maxlen')} THEN ${singleAddressRewrite('val', 'sandbox')}
     ELSE tenant_clone.rewrite_field(val, sandbox, maxlen, nullable)
   END
 $fn$;

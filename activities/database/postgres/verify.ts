@@ -105,10 +105,15 @@ export async function verifyEmails(pool: Pool, profile: SanitizationProfile, san
 
 /** Values holding an address at exactly `domain`, per table (a sandbox domain must not occur in the source). */
 export async function countAddressesAt(pool: Pool, domain: string): Promise<Record<string, number>> {
-  const pattern = addressAtDomainPattern(checkMailDomain(domain));
+  const checked = checkMailDomain(domain);
+  const pattern = addressAtDomainPattern(checked);
+  // Every match holds the domain itself, in some case: ILIKE finds those rows at a fraction of
+  // the pattern's cost (a domain has no LIKE wildcards), and only they meet the pattern.
+  const holdsDomain = `%${checked}%`;
   const found: Record<string, number> = {};
   await inParallel(scannable(await readCatalog(pool)), PARALLEL_SCANS, async ({ table: t, columns }) => {
-    const r = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${t.sql} WHERE ${rowText(columns)} ~* $1`, [pattern]);
+    const row = rowText(columns);
+    const r = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${t.sql} WHERE ${row} ILIKE $2 AND ${row} ~* $1`, [pattern, holdsDomain]);
     if (Number(r.rows[0].n) > 0) found[t.label] = Number(r.rows[0].n);
   });
   return found;

@@ -1,0 +1,216 @@
+/**
+ * Rewrites the address columns of a `COPY … TO STDOUT` text stream on its way to
+ * `COPY … FROM STDIN`, so the target stores every row once, already sanitized, and keeps
+ * COPY's multi-row inserts (a trigger on the target would cost both).
+ *
+ * Values on a fast path (fast-path-rewrite.ts) are rewritten here; every other value holding
+ * an "at" is sent, a chunk's worth at a time, to the target's own SQL rewrite functions and
+ * comes back rewritten: it reaches the target server's memory, never a page of it.
+ *
+ * COPY's text format: one row per line ending in a newline, columns separated by tabs, NULL as
+ * `\N`; a backslash, a tab, a newline and the other control escapes inside a value are written
+ * as backslash sequences, so a raw newline or tab is always a row or column boundary.
+ *
+ * The stream is read as Latin-1, one character per byte (several times cheaper than UTF-8 both
+ * ways, and every byte the parsing and the fast paths look at is ASCII); a value that goes to
+ * the SQL functions is decoded as the UTF-8 it is, and its rewrite encoded back.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { CatalogColumn } from './catalog';
+import { fastPathRewrite, type FastPathColumn } from './fast-path-rewrite';
+import { ANY_AT_PATTERN } from './scrub-sql';
+
+export interface RewrittenField {
+  /** The column's position among the columns the COPY lists. */
+  index: number;
+  column: CatalogColumn;
+  /** Plain text or varchar, whose values the fast paths may take; null: every value goes to the SQL. */
+  fast: FastPathColumn | null;
+  /** The column's collation, quoted (null: not collatable): lower() in the SQL rule follows it. */
+  collation: string | null;
+}
+
+/** The SQL rule over a batch of one column's values (their text form), in order. */
+export type SqlRewrite = (field: RewrittenField, values: string[]) => Promise<(string | null)[]>;
+
+const DECODE: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+const ENCODE: Record<string, string> = { '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
+const NEEDS_ESCAPE = /[\\\b\f\n\r\t\v]/;
+const ESCAPED = /[\\\b\f\n\r\t\v]/g;
+
+export function decodeCopyText(raw: string): string | null {
+  if (raw === '\\N') return null;
+  if (!raw.includes('\\')) return raw;
+  // COPY TO writes only these escapes; any other escaped character stands for itself.
+  return raw.replace(/\\([\s\S])/g, (_, c: string) => DECODE[c] ?? c);
+}
+
+export function encodeCopyText(value: string | null): string {
+  if (value === null) return '\\N';
+  return NEEDS_ESCAPE.test(value) ? value.replace(ESCAPED, (c) => ENCODE[c]) : value;
+}
+
+const asBytes = (utf8: string) => Buffer.from(utf8, 'utf8').toString('latin1');
+const FULLWIDTH_AT = asBytes('＠');
+// ANY_AT_PATTERN is plain literals, classes and `*`, which both engines read alike.
+const OTHER_AT = new RegExp(asBytes(ANY_AT_PATTERN));
+
+/** has_at, on a value read as Latin-1: an "at" in any of its forms. */
+function hasAt(v: string): boolean {
+  return v.includes('@') || ((v.includes('%') || v.includes('&') || v.includes('\\') || v.includes(FULLWIDTH_AT)) && OTHER_AT.test(v));
+}
+
+/**
+ * Byte classes of the scan: 1 ends a value, 2 ends a row, 4 is `@`, 8 may begin another form
+ * of "at" or an escape (`%40`, `&#64;`, a backslash, the first byte of a UTF-8 `＠`).
+ */
+const CLASS = new Uint8Array(256);
+CLASS[9] = 1;
+CLASS[10] = 2;
+CLASS[0x40] = 4;
+for (const c of '%&\\') CLASS[c.charCodeAt(0)] = 8;
+CLASS[Buffer.from('＠')[0]] = 8;
+
+/** A value the SQL functions rewrite: its column's place among the fields, and its UTF-8 text. */
+export interface SqlValue {
+  slot: number;
+  field: number;
+  value: string;
+}
+
+/**
+ * One chunk of whole rows, rewritten as far as Node can: the bytes to send when nothing waits
+ * for the SQL functions (null: the chunk as it came); else the output as pieces in which
+ * each `sql` value's slot is to be filled with its rewrite.
+ */
+export interface ChunkResult {
+  rows: number;
+  out: Buffer | null;
+  pieces: string[] | null;
+  sql: SqlValue[];
+}
+
+/** The rewrite of one chunk of whole COPY rows, as far as it can go without the database. */
+export function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string): ChunkResult {
+  const unchanged: ChunkResult = { rows: 0, out: null, pieces: null, sql: [] };
+  const lastIndex = Math.max(-1, ...fields.map((f) => f.index));
+  if (lastIndex < 0) return unchanged;
+  const byIndex: number[] = new Array<number>(lastIndex + 1).fill(-1);
+  fields.forEach((f, k) => (byIndex[f.index] = k));
+  // A byte scan finds the values of the rewritten columns that may hold an "at"; only those
+  // become strings. Each is [start, end, field, start of its row, classes of its bytes].
+  const found: number[] = [];
+  const n = lines.length;
+  for (let i = 0; i < n;) {
+    const row = i;
+    for (let column = 0; ;) {
+      const start = i;
+      let maybe = 0;
+      let c = CLASS[lines[i]];
+      while ((c & 3) === 0) {
+        maybe |= c;
+        c = CLASS[lines[++i]];
+      }
+      if (maybe !== 0 && byIndex[column] >= 0) found.push(start, i, byIndex[column], row, maybe);
+      i++;
+      if (c === 2) break;
+      if (++column > lastIndex) {
+        // The row's other columns: a loop here is cheaper than a call out for the short tails of most rows.
+        while (lines[i] !== 10) i++;
+        i++;
+        break;
+      }
+    }
+  }
+  if (found.length === 0) return unchanged;
+  const text = lines.toString('latin1');
+  const out: string[] = [];
+  const sql: SqlValue[] = [];
+  let rows = 0;
+  let copiedTo = 0;
+  let lastRow = -1;
+  for (let k = 0; k < found.length; k += 5) {
+    const from = found[k];
+    const to = found[k + 1];
+    const raw = text.slice(from, to);
+    // A plain "@" and no escape: the value is its text, and holds an "at".
+    const value = found[k + 4] === 4 ? raw : decodeCopyText(raw);
+    if (value === null || (found[k + 4] !== 4 && !hasAt(value))) continue;
+    if (found[k + 3] !== lastRow) {
+      rows++;
+      lastRow = found[k + 3];
+    }
+    const field = fields[found[k + 2]];
+    const fast = field.fast ? fastPathRewrite(value, sandbox, field.fast) : undefined;
+    out.push(text.slice(copiedTo, from));
+    if (fast === undefined) {
+      sql.push({ slot: out.length, field: found[k + 2], value: Buffer.from(value, 'latin1').toString('utf8') });
+      out.push('');
+    } else out.push(raw === value && fast !== null ? fast : encodeCopyText(fast));
+    copiedTo = to;
+  }
+  if (out.length === 0) return unchanged;
+  out.push(text.slice(copiedTo));
+  if (sql.length) return { rows, out: null, pieces: out, sql };
+  return { rows, out: Buffer.from(out.join(''), 'latin1'), pieces: null, sql };
+}
+
+/** Input gathered before it is rewritten: fewer, larger writes to the target (each is a system call). */
+const BATCH_BYTES = 256 * 1024;
+
+export class CopyRewriteStream extends Transform {
+  /** Rows that held an "at" in a rewritten column. */
+  rows = 0;
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly fields: RewrittenField[],
+    private readonly sandbox: string,
+    private readonly sql: SqlRewrite,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size < BATCH_BYTES) return done();
+    const data = Buffer.concat(this.parts, this.size);
+    // Whole lines only: a newline byte never sits inside a multi-byte character.
+    const end = data.lastIndexOf(10) + 1;
+    this.parts = end < data.length ? [data.subarray(end)] : [];
+    this.size = data.length - end;
+    if (end === 0) return done();
+    this.rewrite(data.subarray(0, end)).then((out) => done(null, out), done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.size === 0) return done();
+    const data = Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    // COPY ends every row with a newline; a last line without one is rewritten all the same.
+    const whole = data[data.length - 1] === 10;
+    this.rewrite(whole ? data : Buffer.concat([data, Buffer.from('\n')])).then((out) => done(null, whole ? out : out.subarray(0, out.length - 1)), done);
+  }
+
+  private async rewrite(lines: Buffer): Promise<Buffer> {
+    const r = rewriteChunk(lines, this.fields, this.sandbox);
+    this.rows += r.rows;
+    if (!r.pieces) return r.out ?? lines;
+    const pieces = r.pieces;
+    for (const k of new Set(r.sql.map((v) => v.field))) {
+      const mine = r.sql.filter((v) => v.field === k);
+      const rewritten = await this.sql(
+        this.fields[k],
+        mine.map((v) => v.value),
+      );
+      mine.forEach((v, j) => {
+        const value = rewritten[j];
+        pieces[v.slot] = encodeCopyText(value === null ? null : asBytes(value));
+      });
+    }
+    return Buffer.from(pieces.join(''), 'latin1');
+  }
+}
