@@ -20,6 +20,7 @@ import { waitForStep } from '../support/progress';
 
 const TARGET_DB = 'tenant_acme_sandbox';
 const BATCH = 1000;
+const IN_FLIGHT_PERSONS = 500_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait until the running step has reported at least `percent`. */
@@ -61,7 +62,8 @@ describe('crash and resume', { timeout: 20 * 60_000 }, () => {
   });
 
   test('a worker SIGKILLed during the in-flight copy: the next attempt copies again into an emptied target, and the gate passes', async (t) => {
-    await stack.reseed({ persons: 60_000, taskDurationMs: 100 });
+    // Big enough that the copy streams for seconds (progress arrives at least every 2 s).
+    await stack.reseed({ persons: IN_FLIGHT_PERSONS, taskDurationMs: 100 });
     const first = await stack.spawnWorker({ COPY_JOBS: '1' });
     await stack.client.start({ source: DEMO.source, target: DEMO.target });
     await waitForPercent(stack, 'copy-database', 2);
@@ -75,7 +77,7 @@ describe('crash and resume', { timeout: 20 * 60_000 }, () => {
     assert.match(steps.find((st) => st.id === 'scrub-emails')!.detail ?? '', /^nothing left to rewrite: the copy rewrote \d+ rows/);
     assert.equal((await stack.db.verifyEmails(TARGET_DB, stack.profile, 'mailinator.com')).total, 0);
     const [{ n }] = await queryDb<{ n: string }>(stack.adminUrl, TARGET_DB, `SELECT count(*)::text AS n FROM persons`);
-    assert.equal(Number(n), 60_000, 'every row once, none twice');
+    assert.equal(Number(n), IN_FLIGHT_PERSONS, 'every row once, none twice');
     await killed(second);
   });
 
