@@ -72,7 +72,7 @@ for (const c of '%&\\') CLASS[c.charCodeAt(0)] = 8;
 CLASS[Buffer.from('＠')[0]] = 8;
 
 /** A value the SQL functions rewrite: its column's place among the fields, and its UTF-8 text. */
-export interface SqlValue {
+interface SqlValue {
   slot: number;
   field: number;
   value: string;
@@ -83,7 +83,7 @@ export interface SqlValue {
  * for the SQL functions (null: the chunk as it came); else the output as pieces in which
  * each `sql` value's slot is to be filled with its rewrite.
  */
-export interface ChunkResult {
+interface ChunkResult {
   rows: number;
   out: Buffer | null;
   pieces: string[] | null;
@@ -91,7 +91,7 @@ export interface ChunkResult {
 }
 
 /** The rewrite of one chunk of whole COPY rows, as far as it can go without the database. */
-export function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string): ChunkResult {
+function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string): ChunkResult {
   const unchanged: ChunkResult = { rows: 0, out: null, pieces: null, sql: [] };
   const lastIndex = Math.max(-1, ...fields.map((f) => f.index));
   if (lastIndex < 0) return unchanged;

@@ -13,12 +13,14 @@
 import { hash } from 'node:crypto';
 import { SEPARATOR_CHARS } from '../address-rule';
 
-const cls = SEPARATOR_CHARS.map((c) => (/[\\\]^-]/.test(c) ? `\\${c}` : c)).join('');
+/** A character as it stands inside a bracket expression. */
+const inBrackets = (c: string) => (/[\\\]^-]/.test(c) ? `\\${c}` : c);
+const cls = SEPARATOR_CHARS.map(inBrackets).join('');
 /** Printable ASCII other than the separators and `except`, as a bracket body. */
 const printable = (except: string) =>
   Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i))
     .filter((c) => !SEPARATOR_CHARS.includes(c) && !except.includes(c))
-    .map((c) => (/[\\\]^-]/.test(c) ? `\\${c}` : c))
+    .map(inBrackets)
     .join('');
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const PLAIN = printable('@%&');
