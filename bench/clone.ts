@@ -30,17 +30,13 @@ async function clone(stack: LocalStack, target: string) {
   });
   const history = await stack.client.handle(target).fetchHistory();
   const steps = (await stack.client.progress(target)).steps;
-  const step = (id: string) => {
-    const st = steps.find((x) => x.id === id);
-    return secondsOf(st?.startedAt ?? null, st?.endedAt ?? null);
-  };
   // Where the time went, step by step (steps at the same time overlap).
-  const breakdown = steps
-    .map((st) => ({ id: st.id, s: secondsOf(st.startedAt ?? null, st.endedAt ?? null) }))
-    .filter((x) => !Number.isNaN(x.s))
-    .map((x) => `${x.id} ${x.s.toFixed(2)}`)
+  const seconds = new Map(steps.map((st) => [st.id, secondsOf(st.startedAt ?? null, st.endedAt ?? null)]));
+  const breakdown = [...seconds]
+    .filter(([, x]) => !Number.isNaN(x))
+    .map(([id, x]) => `${id} ${x.toFixed(2)}`)
     .join(', ');
-  return { seconds: s, events: history.events?.length ?? 0, copy: step('copy-database'), scrub: step('scrub-emails'), breakdown };
+  return { seconds: s, events: history.events?.length ?? 0, copy: seconds.get('copy-database') ?? NaN, scrub: seconds.get('scrub-emails') ?? NaN, breakdown };
 }
 
 export async function benchClone(log: (line: string) => void): Promise<void> {

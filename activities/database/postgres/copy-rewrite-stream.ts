@@ -79,20 +79,18 @@ interface SqlValue {
 }
 
 /**
- * One chunk of whole rows, rewritten as far as Node can: the bytes to send when nothing waits
- * for the SQL functions (null: the chunk as it came); else the output as pieces in which
- * each `sql` value's slot is to be filled with its rewrite.
+ * One chunk of whole rows, rewritten as far as Node can: the output as pieces (null: the chunk
+ * as it came), in which each `sql` value's slot is still to be filled with its rewrite.
  */
 interface ChunkResult {
   rows: number;
-  out: Buffer | null;
   pieces: string[] | null;
   sql: SqlValue[];
 }
 
 /** The rewrite of one chunk of whole COPY rows, as far as it can go without the database. */
 function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string): ChunkResult {
-  const unchanged: ChunkResult = { rows: 0, out: null, pieces: null, sql: [] };
+  const unchanged: ChunkResult = { rows: 0, pieces: null, sql: [] };
   const lastIndex = Math.max(-1, ...fields.map((f) => f.index));
   if (lastIndex < 0) return unchanged;
   const byIndex: number[] = new Array<number>(lastIndex + 1).fill(-1);
@@ -151,8 +149,7 @@ function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string):
   }
   if (out.length === 0) return unchanged;
   out.push(text.slice(copiedTo));
-  if (sql.length) return { rows, out: null, pieces: out, sql };
-  return { rows, out: Buffer.from(out.join(''), 'latin1'), pieces: null, sql };
+  return { rows, pieces: out, sql };
 }
 
 /** Input gathered before it is rewritten: fewer, larger writes to the target (each is a system call). */
@@ -198,7 +195,7 @@ export class CopyRewriteStream extends Transform {
   private async rewrite(lines: Buffer): Promise<Buffer> {
     const r = rewriteChunk(lines, this.fields, this.sandbox);
     this.rows += r.rows;
-    if (!r.pieces) return r.out ?? lines;
+    if (!r.pieces) return lines;
     const pieces = r.pieces;
     for (const k of new Set(r.sql.map((v) => v.field))) {
       const mine = r.sql.filter((v) => v.field === k);

@@ -194,8 +194,7 @@ BEGIN
     RETURN val;
   END IF;
   -- Several plain addresses (a list, display names): one regexp_replace does what the token
-  -- loop would, when nothing needs the loop: no obfuscated form, no entity, no handle, no token
-  -- with two @ or ending in one, no upper case in a domain, no sandbox address.
+  -- loop would, when nothing needs the loop (plainListApplies says when).
   IF ${plainListApplies('val', 'sandbox')} THEN
     result := ${plainListRewrite('val', 'sandbox')};
     IF maxlen IS NULL OR length(result) <= maxlen THEN
