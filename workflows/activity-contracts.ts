@@ -78,7 +78,7 @@ export const ACTIVITY_CONTRACTS = {
   notifyApps: onDatabase('targetDatabase'),
   enterRunningMode: onDatabase('targetDatabase'),
   waitHostingOperations: needs(),
-  dropSetAsideDatabase: onDatabase('setAsideDatabase'),
+  dropSetAsideDatabase: onDatabase('targetDatabase', 'setAsideDatabase'),
   // Runs however the clone ended, a refusal included: it may rely on no fact at all.
   notifyRequester: needs(),
   releaseLease: needs('leaseHolder'),

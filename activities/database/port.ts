@@ -143,6 +143,10 @@ export interface ScrubVerification {
   scanned: { tables: number; columns: number };
   /** Tables whose rows live outside this database (foreign tables): not read, named here. */
   notScanned: string[];
+  /** A run's gate: whether what changes after it is recorded, so the re-check can read less, or why not. */
+  tracking?: { recorded: true } | { recorded: false; why: string };
+  /** A re-check: the tables it read (written since the gate), or why it read everything. */
+  recheck?: { read: string[]; unchanged: number } | { whole: string };
 }
 
 /** One column that holds e-mail addresses, as `profile check` reports it. */
@@ -308,6 +312,18 @@ export interface DatabaseSanitizer {
    * addresses outside the sandbox domain; it never calls the rewrite.
    */
   verifyEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification>;
+  /**
+   * The gate of a clone's run: verifyEmails, and an engine that can records from before it
+   * reads what is written or changed in `db` after it, for recheckEmails.
+   */
+  gateEmails(db: string, profile: SanitizationProfile, sandboxDomain: string, runId: string): Promise<ScrubVerification>;
+  /**
+   * The gate again before users log in: over what changed since the run's gate passed where
+   * the record proves the rest unchanged, otherwise over everything.
+   */
+  recheckEmails(db: string, profile: SanitizationProfile, sandboxDomain: string, runId: string): Promise<ScrubVerification>;
+  /** Removes the gate's record and its triggers from `db` (nothing when there are none). */
+  endGateTracking(db: string): Promise<void>;
   /** Values holding an address at exactly `domain`, per table label: a sandbox domain must have none in the source. */
   countAddressesAt(db: string, domain: string): Promise<Record<string, number>>;
   /** Every column holding addresses outside the sandbox domain, and whether the scrub covers it. */

@@ -33,6 +33,8 @@ export function verifiedNote(check: ScrubVerification, domain: string): string {
   const kept = Object.entries(check.kept);
   if (kept.length) parts.push(`kept by the profile, still holding addresses outside @${domain}: ${kept.map(([c, n]) => `${c}: ${n} values`).join(', ')}`);
   if (check.notScanned.length) parts.push(`foreign tables not read (their rows live elsewhere): ${check.notScanned.join(', ')}`);
+  if (check.tracking && !check.tracking.recorded)
+    parts.push(`writes after it are not recorded (${check.tracking.why}), so the tenant is read whole again before it opens`);
   return parts.join('; ');
 }
 
@@ -143,7 +145,9 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs, s
       // counted what it rewrote in flight).
       if (!done.inFlight) recordScrub(stepId, done.rewritten - (from?.rewritten ?? 0), (Date.now() - scrubStarted) / 1000);
       reporter.report(99, 'verifying that no address outside the sandbox domain remains anywhere in the database', done);
-      const check = await db.verifyEmails(targetDatabase, profile, domain);
+      // The run's gate records what changes after it, so enter-running-mode re-reads only that.
+      const runId = reporter.runId;
+      const check = runId ? await db.gateEmails(targetDatabase, profile, domain, runId) : await db.verifyEmails(targetDatabase, profile, domain);
       if (check.total > 0) {
         throw ApplicationFailure.create({
           type: VERIFICATION_FAILED,
@@ -177,7 +181,9 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs, s
       return { note: auths.length ? `re-created system users for ${auths.map((a) => a.appName).join(', ')}` : 'no apps were authorized on the old target' };
     },
 
-    async dropSetAsideDatabase({ db, facts: { setAsideDatabase } }) {
+    async dropSetAsideDatabase({ db, facts: { setAsideDatabase, targetDatabase } }) {
+      // A clone that stays offline never reaches enter-running-mode, which removes the gate's triggers.
+      await db.endGateTracking(targetDatabase);
       await db.dropDatabase(setAsideDatabase);
       return { note: `dropped ${setAsideDatabase}` };
     },

@@ -7,14 +7,26 @@ import { ApplicationFailure } from '@temporalio/common';
 import { VERIFICATION_FAILED } from '../../workflows/messages';
 import { profileFor } from '../database/profile';
 import type { CrossSystemDeps } from './deps';
+import type { ScrubVerification } from '../database/port';
 import { StepReporter, defineSteps } from './support';
+
+function recheckNote(recheck: ScrubVerification['recheck'], domain: string): string {
+  if (!recheck) return `re-verified the whole database: no address outside @${domain}`;
+  if ('whole' in recheck) return `re-verified the whole database (${recheck.whole}): no address outside @${domain}`;
+  const read = recheck.read.length
+    ? `the ${recheck.read.length} tables written since the gate (${recheck.read.join(', ')})`
+    : 'no table: none was written since the gate';
+  return `re-verified ${read}: no address outside @${domain}; ${recheck.unchanged} unchanged since scrub-emails verified them`;
+}
 
 export function enterRunningModeActivities({ databases, profiles, hosting, pollIntervalMs }: CrossSystemDeps) {
   return defineSteps(databases, {
     async enterRunningMode({ db, facts: { targetDatabase }, stepId, request }) {
       const { target, mailDomain, keepScheduledTasks } = request;
       const profile = profileFor(profiles, request.plan);
-      const emails = await db.verifyEmails(targetDatabase, profile, mailDomain);
+      const reporter = new StepReporter(stepId);
+      const runId = reporter.runId;
+      const emails = runId ? await db.recheckEmails(targetDatabase, profile, mailDomain, runId) : await db.verifyEmails(targetDatabase, profile, mailDomain);
       if (emails.total > 0) {
         throw ApplicationFailure.create({
           type: VERIFICATION_FAILED,
@@ -43,11 +55,14 @@ export function enterRunningModeActivities({ databases, profiles, hosting, pollI
         }
       }
       await hosting.setMode(target, 'running');
-      await new StepReporter(stepId).waitFor(pollIntervalMs, async () => {
+      await reporter.waitFor(pollIntervalMs, async () => {
         const st = await hosting.getState(target);
         return st.mode === 'running' && st.pendingOperations === 0 ? { done: true } : { detail: 'waiting for the hosting layer to open the tenant' };
       });
-      return { note: admin ? `${target} is running: only ${admin} may log in` : `${target} is running: users may log in` };
+      // Only after the wait: a retry of this step can still rely on the record.
+      await db.endGateTracking(targetDatabase);
+      const opened = admin ? `${target} is running: only ${admin} may log in` : `${target} is running: users may log in`;
+      return { note: `${opened}; ${recheckNote(emails.recheck, mailDomain)}` };
     },
   });
 }

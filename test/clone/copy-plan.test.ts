@@ -61,6 +61,19 @@ describe('copy plan, end to end', { timeout: 10 * 60_000 }, () => {
     const note = (id: string) => progress.steps.find((st) => st.id === id)?.detail ?? '';
     assert.match(note('copy-database'), /every address rewritten to @mailinator\.com on the way in \(\d+ rows/);
     assert.match(note('scrub-emails'), /^nothing left to rewrite: the copy rewrote \d+ rows on their way in; verified: 0 addresses outside @mailinator\.com/);
+    // The re-check before opening read only the tables later steps wrote, then left no trigger behind.
+    const recheck =
+      /re-verified the (\d+) tables written since the gate \(([^)]*)\): no address outside @mailinator\.com; (\d+) unchanged since scrub-emails verified them$/.exec(
+        note('enter-running-mode'),
+      );
+    assert.ok(recheck, note('enter-running-mode'));
+    assert.ok(!recheck[2].split(', ').includes('email_addresses') && Number(recheck[3]) > 0, note('enter-running-mode'));
+    const [{ leftovers }] = await queryDb<{ leftovers: string }>(
+      stack.adminUrl,
+      TARGET_DB,
+      `SELECT ((SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tenant_clone%') + (SELECT count(*) FROM pg_event_trigger))::text AS leftovers`,
+    );
+    assert.equal(leftovers, '0');
 
     // The target database holds the source's rows…
     const target = await stack.db.checksum(TARGET_DB);

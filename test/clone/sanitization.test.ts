@@ -192,6 +192,30 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
     assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), false);
   });
 
+  test('an address written after the gate (an app authorization kept from the old sandbox) keeps the target offline and rolls back', async () => {
+    await stack.reseed({ persons: 500, taskDurationMs: 100 });
+    // create-partner-system-users copies the old sandbox's authorizations in after scrub-emails' gate.
+    await plant(TARGET_DB, [
+      `UPDATE app_authorizations SET app_name = app_name || ' (support: help@realpartner.com)' WHERE app_id = (SELECT min(app_id) FROM app_authorizations)`,
+    ]);
+    const before = await snapshot();
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'failed', JSON.stringify(end));
+    assert.match(
+      end.outcome === 'failed' ? end.message : '',
+      /^enter-running-mode failed: acme-sandbox stays offline: 1 values hold addresses outside @mailinator\.com: app_authorizations\.app_name: 1 values, e\.g\. …@realpartner\.com\. Rolled back: /,
+    );
+    const p = await stack.client.progress(DEMO.target);
+    // scrub-emails' gate passed (the address was not there yet); the re-check is what caught it.
+    assert.deepEqual(
+      ['scrub-emails', 'create-partner-system-users', 'enter-running-mode'].map((id) => p.steps.find((st) => st.id === id)?.status),
+      ['compensated', 'compensated', 'failed'],
+    );
+    assert.deepEqual(await snapshot(), before);
+    assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), false);
+  });
+
   test('a kept column holding a real address: the clone succeeds, and the step and status --json name it with its count', async () => {
     await stack.reseed({ persons: 500, taskDurationMs: 100 });
     await plant(SOURCE_DB, [

@@ -22,7 +22,7 @@ async function leftovers(admin: string, db: string, except: string[] = []): Prom
   const tables = await queryDb<{ t: string }>(
     admin,
     db,
-    `SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'tenant_clone')
+    `SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
      UNION ALL SELECT format('%I.%I', schemaname, matviewname) FROM pg_matviews`,
   );
   const found: string[] = [];
@@ -139,6 +139,34 @@ describe('whole-database scrub and verification (PostgreSQL)', () => {
     assert.deepEqual(v.kept, { 'persons.hash': 1 });
     const cols = Object.fromEntries((await engine.addressColumns(db, keep, SANDBOX)).map((c) => [c.column, c.coverage]));
     assert.deepEqual(cols, { 'cards.card': 'not-rewritable', 'cards.words': 'not-rewritable', 'persons.hash': 'kept' });
+  });
+
+  test("a source's own schema named like the tool's (an earlier sandbox's dump) is scrubbed and verified like any other", async () => {
+    const src = uniqueDbName('whole_tc_src');
+    const dst = uniqueDbName('whole_tc_dst');
+    const qs = (d: string, sql: string) => queryDb<Record<string, unknown>>(admin, d, sql);
+    try {
+      await engine.createDatabase(src);
+      await qs(src, `CREATE SCHEMA tenant_clone; CREATE TABLE tenant_clone.stash (v text); INSERT INTO tenant_clone.stash VALUES ('leak@realcustomer.com')`);
+      await qs(
+        src,
+        `CREATE TYPE pair AS (a text, b text); CREATE TABLE tenant_clone.pairs (p pair); INSERT INTO tenant_clone.pairs VALUES (ROW('x', 'y@realcustomer.com'))`,
+      );
+      await engine.createDatabase(dst);
+      await engine.copyDatabase(src, dst, { jobs: 1 }); // the dump path, as restored backups take
+      const before = await engine.verifyEmails(dst, profile, SANDBOX);
+      assert.deepEqual(Object.keys(before.remaining).sort(), ['tenant_clone.pairs.p', 'tenant_clone.stash.v']);
+      await engine.scrubEmails(dst, profile, { sandboxDomain: SANDBOX });
+      assert.deepEqual(await qs(dst, `SELECT v FROM tenant_clone.stash`), [{ v: 'leak_realcustomer.com@mailinator.com' }]);
+      assert.deepEqual(
+        Object.keys((await engine.verifyEmails(dst, profile, SANDBOX)).remaining),
+        ['tenant_clone.pairs.p'],
+        'a composite cannot be rewritten: named',
+      );
+    } finally {
+      await engine.dropDatabase(dst);
+      await engine.dropDatabase(src);
+    }
   });
 
   test('the source-data check finds a sandbox domain used by real addresses, per table', async () => {

@@ -161,6 +161,17 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
     return scrub.verifyEmails(await this.db(db), profile, sandboxDomain);
   }
 
+  /** Writes after the gate are not recorded on SQL Server: the re-check reads everything again. */
+  async gateEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
+    return { ...(await this.verifyEmails(db, profile, sandboxDomain)), tracking: { recorded: false, why: 'not implemented for SQL Server' } };
+  }
+
+  async recheckEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
+    return { ...(await this.verifyEmails(db, profile, sandboxDomain)), recheck: { whole: 'writes after the gate are not recorded on SQL Server' } };
+  }
+
+  async endGateTracking(): Promise<void> {}
+
   async countAddressesAt(db: string, domain: string): Promise<Record<string, number>> {
     return scrub.countAddressesAt(await this.db(db), domain);
   }

@@ -4,6 +4,7 @@
  * last week is scrubbed and checked like the others.
  */
 import { escapeIdentifier, type Pool, type PoolClient } from 'pg';
+import { RECORD_TABLES } from './gate-tracking';
 import { HELPER_SCHEMA } from './scrub-sql';
 
 /** How the scrub rewrites a column; null: it cannot (the verification still reads it). */
@@ -120,8 +121,11 @@ const KINDS: Record<string, CatalogTable['kind']> = { r: 'table', m: 'materializ
 
 /**
  * Every ordinary table (partitions included; partitioned parents hold no rows themselves),
- * materialized view and foreign table outside the system schemas and the tool's own, in a
- * stable order.
+ * materialized view and foreign table outside the system schemas, in a stable order. The tool's
+ * own schema is read too: a source can bring one (a sandbox cloned earlier, or anyone who named
+ * a schema so), and a dump carries its rows into the target like any other. The tool's own
+ * tables there hold no text that can look like an address; the gate's record of writes
+ * (gate-tracking.ts), made anew before each gate, is left out.
  */
 export async function readCatalog(db: Pool | PoolClient): Promise<CatalogTable[]> {
   const typeRows = await db.query<TypeRow>(
@@ -143,10 +147,11 @@ export async function readCatalog(db: Pool | PoolClient): Promise<CatalogTable[]
                FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS cols
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'm', 'f')
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1)
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+        AND NOT (n.nspname = $1 AND c.relname = ANY ($2))
       ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C"`,
-    [HELPER_SCHEMA],
+    [HELPER_SCHEMA, RECORD_TABLES],
   );
   return r.rows.map((t) => ({
     schema: t.schema,

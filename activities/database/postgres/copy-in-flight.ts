@@ -15,7 +15,6 @@
  * the profile keeps, so the scrub step that follows knows the rewrite is done and runs only the
  * verification gate, which is unchanged.
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +30,7 @@ import type { Connections } from './connections';
 import { checkJobs, dumpArgs, explainDumpFailure, resetTarget, type CopyTools, type DumpSource, type ToolHooks } from './copy';
 import { checkMailDomain } from './identifiers';
 import { CopyRewriteStream, type RewrittenField, type SqlRewrite } from './copy-rewrite-stream';
+import { runFingerprint } from './run-fingerprint';
 import { installRewriteFunctions, rewritableColumns, rewriteExpr } from './scrub';
 
 export interface InFlightSanitization {
@@ -52,12 +52,6 @@ export interface InFlightResult {
   rewrittenRows: number;
 }
 
-/** What the scrub compares with: the run, the domain and the kept columns the copy rewrote for. */
-export function inFlightFingerprint(profile: SanitizationProfile, sandboxDomain: string, runId: string): string {
-  const kept = [...keptColumns(profile, 'public')].sort();
-  return createHash('sha256').update(JSON.stringify({ runId, sandboxDomain, kept })).digest('hex');
-}
-
 /**
  * Whether `pool`'s database was written by an in-flight copy for this domain and profile; the
  * rows it rewrote when it was.
@@ -71,7 +65,7 @@ export async function rewrittenInFlight(pool: Pool, profile: SanitizationProfile
       throw err;
     });
   const row = r.rows[0];
-  return row && row.fingerprint === inFlightFingerprint(profile, sandboxDomain, runId) ? Number(row.rows) : null;
+  return row && row.fingerprint === runFingerprint(profile, sandboxDomain, runId) ? Number(row.rows) : null;
 }
 
 /** pg's connection settings from the PG* variables of a dump source (a socket directory works as host). */
@@ -367,7 +361,7 @@ export async function copyInFlight(
     await targetPool.query(
       `INSERT INTO tenant_clone.in_flight (id, fingerprint, rewritten_rows) VALUES (1, $1, $2)
        ON CONFLICT (id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, rewritten_rows = EXCLUDED.rewritten_rows, copied_at = now()`,
-      [inFlightFingerprint(sanitize.profile, sandbox, sanitize.runId), rewrittenRows],
+      [runFingerprint(sanitize.profile, sandbox, sanitize.runId), rewrittenRows],
     );
     if (signal?.aborted) throw abortError(signal, 'copy');
     const bytes = await databaseSize(conns.admin(), target);

@@ -32,7 +32,8 @@ import { copyDatabase, copyTools, type CopyResult, type CopyTools } from './copy
 import * as sanitize from './sanitize';
 import { scrubEmails } from './scrub';
 import * as users from './users';
-import { addressColumns, countAddressesAt, verifyEmails } from './verify';
+import { endGateTracking } from './gate-tracking';
+import { addressColumns, countAddressesAt, gateEmails, recheckEmails, verifyEmails } from './verify';
 import { missingProfileNames } from './profile-names';
 import { discardRestoreWork, pointInTimeCoverage, restoreToPointInTime, type PointInTimeSettings } from './point-in-time';
 
@@ -156,6 +157,18 @@ export class PostgresTenantDatabase implements TenantDatabase, DatabaseInspectio
 
   verifyEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
     return verifyEmails(this.conns.db(db), profile, sandboxDomain);
+  }
+
+  gateEmails(db: string, profile: SanitizationProfile, sandboxDomain: string, runId: string): Promise<ScrubVerification> {
+    return gateEmails(this.conns.db(db), profile, sandboxDomain, runId);
+  }
+
+  recheckEmails(db: string, profile: SanitizationProfile, sandboxDomain: string, runId: string): Promise<ScrubVerification> {
+    return recheckEmails(this.conns.db(db), profile, sandboxDomain, runId);
+  }
+
+  async endGateTracking(db: string): Promise<void> {
+    await endGateTracking(this.conns.db(db));
   }
 
   countAddressesAt(db: string, domain: string): Promise<Record<string, number>> {

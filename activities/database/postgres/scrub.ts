@@ -15,7 +15,9 @@ import { abortError } from './child-process';
 import { inTransaction } from './connections';
 import { rewrittenInFlight } from './copy-in-flight';
 import { checkMailDomain } from './identifiers';
-import { INSTALL_SQL } from './scrub-sql';
+import { HELPER_SCHEMA, INSTALL_SQL } from './scrub-sql';
+
+const CHECKPOINT_TABLE = 'scrub_checkpoint';
 
 export async function installRewriteFunctions(pool: Pool): Promise<void> {
   // Serialised with an advisory lock: concurrent CREATE OR REPLACE of one function can fail.
@@ -123,7 +125,8 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
   const catalog = await readCatalog(pool);
   const units: Unit[] = [];
   for (const t of catalog) {
-    if (t.kind !== 'table') continue;
+    // The scrub's own checkpoint changes under it; the gate still reads it.
+    if (t.kind !== 'table' || (t.schema === HELPER_SCHEMA && t.name === CHECKPOINT_TABLE)) continue;
     const columns = rewritableColumns(t, kept);
     if (columns.length === 0 || t.pages === 0) continue;
     units.push({ table: t, columns, batchRows: batchRowsFor(profile, t, batchRows) });

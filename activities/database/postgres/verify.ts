@@ -11,7 +11,9 @@ import type { AddressColumn, ScrubVerification } from '../port';
 import { keptColumns, type SanitizationProfile } from '../profile';
 import { coverageOf, redacted, verificationOf } from '../address-findings';
 import { columnLabel, readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
+import { changedSinceGate, markGatePassed, readAgain, startGateTracking } from './gate-tracking';
 import { checkMailDomain } from './identifiers';
+import { runFingerprint } from './run-fingerprint';
 import { addressAtDomainPattern, foreignAddressPattern, foreignAddressPrefilter, foreignDomainCapture } from './scrub-sql';
 
 /** Parallel table scans: the tenant pool has three connections and the servers we run on two cores. */
@@ -52,13 +54,19 @@ async function example(pool: Pool, t: CatalogTable, c: CatalogColumn, sandbox: s
   return redacted(r.rows[0]?.after ?? null);
 }
 
-export async function verifyEmails(pool: Pool, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
+/** The gate over every table, or over those `only` selects (the re-check after a tracked gate). */
+export async function verifyEmails(
+  pool: Pool,
+  profile: SanitizationProfile,
+  sandboxDomain: string,
+  only: (t: CatalogTable) => boolean = () => true,
+): Promise<ScrubVerification> {
   const sandbox = checkMailDomain(sandboxDomain);
   const pattern = foreignAddressPattern(sandbox);
   const prefilter = foreignAddressPrefilter(sandbox);
   const catalog = await readCatalog(pool);
   const kept = keptColumns(profile, 'public');
-  const units = scannable(catalog);
+  const units = scannable(catalog).filter((u) => only(u.table));
   const remaining: Record<string, number> = {};
   const keptFound: Record<string, number> = {};
   const findings: string[] = [];
@@ -101,6 +109,32 @@ export async function verifyEmails(pool: Pool, profile: SanitizationProfile, san
     scanned: units,
     notScanned: catalog.filter((t) => t.kind === 'foreign table').map((t) => t.label),
   });
+}
+
+/**
+ * The gate of a clone's run (`scrub-emails`): writes and schema changes after it start being
+ * recorded before it reads anything, and the record is marked passed when it finds nothing.
+ */
+export async function gateEmails(pool: Pool, profile: SanitizationProfile, sandboxDomain: string, runId: string): Promise<ScrubVerification> {
+  const fingerprint = runFingerprint(profile, checkMailDomain(sandboxDomain), runId);
+  const notTracked = await startGateTracking(pool, fingerprint);
+  const v = await verifyEmails(pool, profile, sandboxDomain);
+  if (notTracked !== null) return { ...v, tracking: { recorded: false, why: notTracked } };
+  if (v.total === 0) await markGatePassed(pool, fingerprint);
+  return { ...v, tracking: { recorded: true } };
+}
+
+/**
+ * The re-check before users log in: the gate again, over the tables written since the run's
+ * gate passed, or over everything when that cannot be proven (gate-tracking.ts).
+ */
+export async function recheckEmails(pool: Pool, profile: SanitizationProfile, sandboxDomain: string, runId: string): Promise<ScrubVerification> {
+  const changed = await changedSinceGate(pool, runFingerprint(profile, checkMailDomain(sandboxDomain), runId));
+  if ('whole' in changed) return { ...(await verifyEmails(pool, profile, sandboxDomain)), recheck: { whole: changed.whole } };
+  const read = readAgain(changed);
+  const v = await verifyEmails(pool, profile, sandboxDomain, read);
+  const all = scannable(await readCatalog(pool));
+  return { ...v, recheck: { read: all.filter((u) => read(u.table)).map((u) => u.table.label), unchanged: all.filter((u) => !read(u.table)).length } };
 }
 
 /** Values holding an address at exactly `domain`, per table (a sandbox domain must not occur in the source). */
