@@ -80,6 +80,19 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
     };
   };
 
+  /** A clone of acme into acme-sandbox that fails with `message` and leaves everything as it was. */
+  const failsAndRollsBack = async (message: RegExp) => {
+    const before = await snapshot();
+    await stack.client.start({ source: DEMO.source, target: DEMO.target });
+    const end = await stack.client.result(DEMO.target);
+    assert.equal(end.outcome, 'failed', JSON.stringify(end));
+    const text = end.outcome === 'failed' ? end.message : '';
+    assert.match(text, message);
+    assert.deepEqual(await snapshot(), before);
+    assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), false);
+    return { message: text, progress: await stack.client.progress(DEMO.target) };
+  };
+
   before(async () => {
     stack = await startCloneStack();
   });
@@ -177,19 +190,11 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
       `CREATE TABLE cards (id int PRIMARY KEY, c card)`,
       `INSERT INTO cards VALUES (1, ROW('Olga', 'olga@realcustomer.com'))`,
     ]);
-    const before = await snapshot();
-    await stack.client.start({ source: DEMO.source, target: DEMO.target });
-    const end = await stack.client.result(DEMO.target);
-    assert.equal(end.outcome, 'failed', JSON.stringify(end));
-    assert.match(
-      end.outcome === 'failed' ? end.message : '',
+    const { message, progress: p } = await failsAndRollsBack(
       /^scrub-emails failed: 1 values still hold addresses outside @mailinator\.com: cards\.c: 1 values, e\.g\. …@realcustomer\.com\. Rolled back: /,
     );
-    assert.ok(!(end.outcome === 'failed' ? end.message : '').includes('olga'), 'the message never shows a local part');
-    const p = await stack.client.progress(DEMO.target);
+    assert.ok(!message.includes('olga'), 'the message never shows a local part');
     assert.equal(p.steps.find((st) => st.id === 'enter-running-mode')?.status, 'pending', 'running mode never entered');
-    assert.deepEqual(await snapshot(), before);
-    assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), false);
   });
 
   test('an address written after the gate (an app authorization kept from the old sandbox) keeps the target offline and rolls back', async () => {
@@ -198,22 +203,14 @@ describe('no real address survives a clone', { timeout: 15 * 60_000 }, () => {
     await plant(TARGET_DB, [
       `UPDATE app_authorizations SET app_name = app_name || ' (support: help@realpartner.com)' WHERE app_id = (SELECT min(app_id) FROM app_authorizations)`,
     ]);
-    const before = await snapshot();
-    await stack.client.start({ source: DEMO.source, target: DEMO.target });
-    const end = await stack.client.result(DEMO.target);
-    assert.equal(end.outcome, 'failed', JSON.stringify(end));
-    assert.match(
-      end.outcome === 'failed' ? end.message : '',
+    const { progress: p } = await failsAndRollsBack(
       /^enter-running-mode failed: acme-sandbox stays offline: 1 values hold addresses outside @mailinator\.com: app_authorizations\.app_name: 1 values, e\.g\. …@realpartner\.com\. Rolled back: /,
     );
-    const p = await stack.client.progress(DEMO.target);
     // scrub-emails' gate passed (the address was not there yet); the re-check is what caught it.
     assert.deepEqual(
       ['scrub-emails', 'create-partner-system-users', 'enter-running-mode'].map((id) => p.steps.find((st) => st.id === id)?.status),
       ['compensated', 'compensated', 'failed'],
     );
-    assert.deepEqual(await snapshot(), before);
-    assert.equal(await stack.db.exists(setAsideName(TARGET_DB)), false);
   });
 
   test('a kept column holding a real address: the clone succeeds, and the step and status --json name it with its count', async () => {

@@ -171,10 +171,8 @@ export async function changedSinceGate(pool: Pool, fingerprint: string): Promise
  * Whether the re-check reads `t`: every table not proven unchanged. A materialized view changes
  * only when refreshed, which is a schema change.
  */
-export const readAgain =
-  (changed: { unchanged: Set<string> }) =>
-  (t: CatalogTable): boolean =>
-    t.kind !== 'materialized view' && !changed.unchanged.has(tableKey(t.schema, t.name));
+export const readAgain = (changed: { unchanged: Set<string> }, t: CatalogTable): boolean =>
+  t.kind !== 'materialized view' && !changed.unchanged.has(tableKey(t.schema, t.name));
 
 /** Removes the triggers, the event trigger and the record; true when there was any. */
 export async function endGateTracking(pool: Pool): Promise<boolean> {

@@ -54,19 +54,23 @@ async function example(pool: Pool, t: CatalogTable, c: CatalogColumn, sandbox: s
   return redacted(r.rows[0]?.after ?? null);
 }
 
-/** The gate over every table, or over those `only` selects (the re-check after a tracked gate). */
-export async function verifyEmails(
+export async function verifyEmails(pool: Pool, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
+  const catalog = await readCatalog(pool);
+  return verifyUnits(pool, profile, sandboxDomain, catalog, scannable(catalog));
+}
+
+/** The gate over `units` of `catalog` (all of them, or what the re-check reads again). */
+async function verifyUnits(
   pool: Pool,
   profile: SanitizationProfile,
   sandboxDomain: string,
-  only: (t: CatalogTable) => boolean = () => true,
+  catalog: CatalogTable[],
+  units: ReturnType<typeof scannable>,
 ): Promise<ScrubVerification> {
   const sandbox = checkMailDomain(sandboxDomain);
   const pattern = foreignAddressPattern(sandbox);
   const prefilter = foreignAddressPrefilter(sandbox);
-  const catalog = await readCatalog(pool);
   const kept = keptColumns(profile, 'public');
-  const units = scannable(catalog).filter((u) => only(u.table));
   const remaining: Record<string, number> = {};
   const keptFound: Record<string, number> = {};
   const findings: string[] = [];
@@ -131,10 +135,11 @@ export async function gateEmails(pool: Pool, profile: SanitizationProfile, sandb
 export async function recheckEmails(pool: Pool, profile: SanitizationProfile, sandboxDomain: string, runId: string): Promise<ScrubVerification> {
   const changed = await changedSinceGate(pool, runFingerprint(profile, checkMailDomain(sandboxDomain), runId));
   if ('whole' in changed) return { ...(await verifyEmails(pool, profile, sandboxDomain)), recheck: { whole: changed.whole } };
-  const read = readAgain(changed);
-  const v = await verifyEmails(pool, profile, sandboxDomain, read);
-  const all = scannable(await readCatalog(pool));
-  return { ...v, recheck: { read: all.filter((u) => read(u.table)).map((u) => u.table.label), unchanged: all.filter((u) => !read(u.table)).length } };
+  const catalog = await readCatalog(pool);
+  const all = scannable(catalog);
+  const read = all.filter((u) => readAgain(changed, u.table));
+  const v = await verifyUnits(pool, profile, sandboxDomain, catalog, read);
+  return { ...v, recheck: { read: read.map((u) => u.table.label), unchanged: all.length - read.length } };
 }
 
 /** Values holding an address at exactly `domain`, per table (a sandbox domain must not occur in the source). */
