@@ -23,6 +23,8 @@ describe('the re-check reads what changed since the gate (PostgreSQL)', () => {
   const admin = adminUrl();
   const db = uniqueDbName('gatetrack');
   const writer = `gate_writer_${randomBytes(3).toString('hex')}`;
+  // Servers that ask logins for a password (the embedded one does) get one.
+  const writerPassword = randomBytes(12).toString('hex');
   const engine = new PostgresTenantDatabase({ adminUrl: admin, loginPassword: 'test-login-password' });
   const profile = loadProfile();
   const q = <T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params: unknown[] = []) => queryDb<T>(admin, db, sql, params);
@@ -31,7 +33,7 @@ describe('the re-check reads what changed since the gate (PostgreSQL)', () => {
   async function asWriter(...sql: string[]): Promise<void> {
     const url = new URL(databaseUrl(admin, db));
     url.username = writer;
-    url.password = '';
+    url.password = writerPassword;
     const c = new Client({ connectionString: url.toString() });
     await c.connect();
     try {
@@ -61,7 +63,7 @@ describe('the re-check reads what changed since the gate (PostgreSQL)', () => {
     await q(`CREATE TABLE owners (login text PRIMARY KEY);
              CREATE TABLE owned (id int PRIMARY KEY, login text REFERENCES owners ON UPDATE CASCADE);
              INSERT INTO owners VALUES ('plain-login'); INSERT INTO owned VALUES (1, 'plain-login')`);
-    await q(`CREATE ROLE ${writer} LOGIN`);
+    await q(`CREATE ROLE ${writer} LOGIN PASSWORD '${writerPassword}'`);
     await q(`GRANT USAGE ON SCHEMA public, crm TO ${writer}`);
     await q(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public, crm TO ${writer}`);
     await engine.scrubEmails(db, profile, { sandboxDomain: SANDBOX });
