@@ -14,7 +14,7 @@ import { loadProfile } from '../../activities/database/profile';
 import type { ScrubVerification } from '../../activities/database/port';
 import { seedTenantDatabase } from '../../stack/seed/tenant-data';
 import { plantSchemaDrift } from './schema-drift';
-import { adminUrl, databaseUrl, dropDatabase, queryDb, uniqueDbName } from '../support/postgres';
+import { adminUrl, dropDatabase, loginUrl, queryDb, uniqueDbName } from '../support/postgres';
 
 const SANDBOX = 'mailinator.com';
 const RUN = 'run-1';
@@ -31,10 +31,7 @@ describe('the re-check reads what changed since the gate (PostgreSQL)', () => {
 
   /** As the tenant's own login would: not a superuser, owning nothing. */
   async function asWriter(...sql: string[]): Promise<void> {
-    const url = new URL(databaseUrl(admin, db));
-    url.username = writer;
-    url.password = writerPassword;
-    const c = new Client({ connectionString: url.toString() });
+    const c = new Client({ connectionString: loginUrl(admin, db, writer, writerPassword) });
     await c.connect();
     try {
       for (const s of sql) await c.query(s);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { PostgresTenantDatabase, tenantDatabaseName } from '../../activities/database/postgres/engine';
 import { seedTenantDatabase } from '../../stack/seed/tenant-data';
-import { adminUrl, databaseUrl, dropDatabase, queryDb, uniqueDbName } from '../support/postgres';
+import { adminUrl, databaseUrl, dropDatabase, loginUrl, queryDb, uniqueDbName } from '../support/postgres';
 import { engineContract } from './engine-contract';
 
 const PASSWORD = 'contract-login-password';
@@ -113,10 +113,7 @@ describe('PostgreSQL specifics', () => {
     await engine.ensureLogin(target, login); // again: password re-set, grants unchanged
     await engine.grantQueryRole(target, queryRole);
 
-    const url = new URL(databaseUrl(admin, target));
-    url.username = login;
-    url.password = PASSWORD;
-    const asLogin = new Client({ connectionString: url.toString() });
+    const asLogin = new Client({ connectionString: loginUrl(admin, target, login, PASSWORD) });
     await asLogin.connect();
     try {
       const r = await asLogin.query('SELECT count(*)::int AS n FROM persons');

@@ -23,6 +23,14 @@ export function databaseUrl(admin: string, db: string): string {
   return u.toString();
 }
 
+/** `db` on the same server, connecting as `user` with `password` instead of the admin. */
+export function loginUrl(admin: string, db: string, user: string, password: string): string {
+  const u = new URL(databaseUrl(admin, db));
+  u.username = user;
+  u.password = password;
+  return u.toString();
+}
+
 export async function dropDatabase(admin: string, name: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name ${JSON.stringify(name)}`);
   const c = new Client({ connectionString: admin });

@@ -44,6 +44,9 @@ export interface MssqlTenantDatabaseOptions {
   dataDir?: string;
 }
 
+/** Why a SQL Server re-check before opening reads everything. */
+const NO_WRITE_RECORD = 'SQL Server keeps no record of writes after the gate';
+
 export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
   readonly engine = 'mssql' as const;
   private readonly conns: Connections;
@@ -161,13 +164,17 @@ export class MssqlTenantDatabase implements TenantDatabase, DatabaseInspection {
     return scrub.verifyEmails(await this.db(db), profile, sandboxDomain);
   }
 
-  /** Writes after the gate are not recorded on SQL Server: the re-check reads everything again. */
+  /**
+   * SQL Server keeps no record of writes after the gate (PostgreSQL's is gate-tracking.ts), so
+   * the gate says so in its note and the re-check reads the whole database again: the safe
+   * answer, only slower.
+   */
   async gateEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
-    return { ...(await this.verifyEmails(db, profile, sandboxDomain)), tracking: { recorded: false, why: 'not implemented for SQL Server' } };
+    return { ...(await this.verifyEmails(db, profile, sandboxDomain)), tracking: { recorded: false, why: NO_WRITE_RECORD } };
   }
 
   async recheckEmails(db: string, profile: SanitizationProfile, sandboxDomain: string): Promise<ScrubVerification> {
-    return { ...(await this.verifyEmails(db, profile, sandboxDomain)), recheck: { whole: 'writes after the gate are not recorded on SQL Server' } };
+    return { ...(await this.verifyEmails(db, profile, sandboxDomain)), recheck: { whole: NO_WRITE_RECORD } };
   }
 
   async endGateTracking(): Promise<void> {}

@@ -31,6 +31,9 @@ const EVENT_TRIGGER = 'tenant_clone_gate_schema';
 const NOTE_WRITE = 'tenant_clone.note_gate_write()';
 const NOTE_SCHEMA = 'tenant_clone.note_gate_schema_change()';
 
+/** `'a', 'b'`: a list of SQL string literals (of constants written here). */
+const sqlList = (items: string[]) => items.map((c) => `'${c}'`).join(', ');
+
 /** Schema changes that cannot change what a table's rows hold. */
 const HARMLESS_COMMANDS = ['GRANT', 'REVOKE', 'ALTER DEFAULT PRIVILEGES', 'COMMENT'];
 
@@ -42,7 +45,7 @@ BEGIN
 END`;
 const NOTE_SCHEMA_BODY = `
 BEGIN
-  IF TG_TAG NOT IN (${HARMLESS_COMMANDS.map((c) => `'${c}'`).join(', ')}) THEN
+  IF TG_TAG NOT IN (${sqlList(HARMLESS_COMMANDS)}) THEN
     UPDATE tenant_clone.gate SET schema_changed = true WHERE id = 1 AND NOT schema_changed;
   END IF;
 END`;
@@ -54,7 +57,7 @@ const AFTER_INSERT_OR_UPDATE_PER_STATEMENT = 4 | 16;
 const TRACKED_RELATIONS = `
   SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
-     AND NOT (n.nspname = 'tenant_clone' AND c.relname IN (${RECORD_TABLES.map((t) => `'${t}'`).join(', ')}))`;
+     AND NOT (n.nspname = 'tenant_clone' AND c.relname IN (${sqlList(RECORD_TABLES)}))`;
 
 /**
  * Starts recording writes and schema changes in `pool`'s database for the gate `fingerprint`,
