@@ -15,6 +15,11 @@ export function redacted(text: string | null): string {
   return `…@${text.split(AT_SPLIT).pop()}`;
 }
 
+/** Large objects by oid, the first ten of them. */
+export function oidList(oids: number[]): string {
+  return `oid ${oids.slice(0, 10).join(', ')}${oids.length > 10 ? ', …' : ''}`;
+}
+
 /** Findings sorted, at most MAX_FINDINGS of them and a line saying how many more. */
 function capFindings(findings: string[]): string[] {
   const sorted = [...findings].sort();

@@ -143,6 +143,8 @@ export interface ScrubVerification {
   scanned: { tables: number; columns: number };
   /** Tables whose rows live outside this database (foreign tables): not read, named here. */
   notScanned: string[];
+  /** Large objects that hold an "at" but are not text in the database's encoding (images, PDFs…): not read, by oid. */
+  largeObjectsNotRead?: number[];
   /** A run's gate: whether what changes after it is recorded, so the re-check can read less, or why not. */
   tracking?: { recorded: true } | { recorded: false; why: string };
   /** A re-check: the tables it read (written since the gate), or why it read everything. */

@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { VERIFICATION_FAILED } from '../../workflows/messages';
 import type { CloneRequest } from '../../workflows/request';
+import { oidList } from '../database/address-findings';
 import { PointInTimeUnreachable, type TenantDatabases } from '../database/engines';
 import type { ScrubCheckpoint, ScrubVerification } from '../database/port';
 import { profileFor, type SanitizationProfiles } from '../database/profile';
@@ -33,6 +34,8 @@ export function verifiedNote(check: ScrubVerification, domain: string): string {
   const kept = Object.entries(check.kept);
   if (kept.length) parts.push(`kept by the profile, still holding addresses outside @${domain}: ${kept.map(([c, n]) => `${c}: ${n} values`).join(', ')}`);
   if (check.notScanned.length) parts.push(`foreign tables not read (their rows live elsewhere): ${check.notScanned.join(', ')}`);
+  const objects = check.largeObjectsNotRead ?? [];
+  if (objects.length) parts.push(`${objects.length} large objects hold an "at" but are not text, so were neither rewritten nor read (${oidList(objects)})`);
   if (check.tracking && !check.tracking.recorded)
     parts.push(`writes after it are not recorded (${check.tracking.why}), so the tenant is read whole again before it opens`);
   return parts.join('; ');

@@ -214,13 +214,16 @@ describe('the copy that writes the target once (PostgreSQL)', { timeout: 10 * 60
     const src = uniqueDbName('inflight_lo');
     made.push(src);
     await seedTenantDatabase(admin, src, { tenantId: 'acme', companyName: 'Acme AS', baseUrl: 'https://acme.example-crm.com', persons: 50 });
-    await q(src)(`SELECT lo_from_bytea(0, 'a large object'::bytea)`);
+    await q(src)(`SELECT lo_from_bytea(0, convert_to('a large object for ola@realcustomer.com', 'UTF8'))`);
     const target = await newTarget('inflight_lo_t');
     const r = await engine.copyDatabase(src, target, { sanitize: sanitize('run-lo') });
     assert.equal(r.rewrittenInFlight, null);
     assert.deepEqual(await queryDb(admin, target, `SELECT count(*)::int AS n FROM pg_largeobject_metadata`), [{ n: 1 }]);
     const scrub = await engine.scrubEmails(target, profile, { sandboxDomain: SANDBOX, runId: 'run-lo' });
     assert.ok(!scrub.inFlight && scrub.rewritten > 0);
+    assert.deepEqual(await queryDb(admin, target, `SELECT convert_from(lo_get(oid), 'UTF8') AS t FROM pg_largeobject_metadata`), [
+      { t: 'a large object for ola_realcustomer.com@mailinator.com' },
+    ]);
     assert.equal((await engine.verifyEmails(target, profile, SANDBOX)).total, 0);
   });
 });

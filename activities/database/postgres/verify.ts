@@ -12,6 +12,7 @@ import { keptColumns, type SanitizationProfile } from '../profile';
 import { coverageOf, redacted, verificationOf } from '../address-findings';
 import { columnLabel, readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
 import { changedSinceGate, markGatePassed, readAgain, startGateTracking } from './gate-tracking';
+import { countLargeObjectsAt, largeObjectFinding, readLargeObjects } from './large-objects';
 import { checkMailDomain } from './identifiers';
 import { runFingerprint } from './run-fingerprint';
 import { addressAtDomainPattern, foreignAddressPattern, foreignAddressPrefilter, foreignDomainCapture } from './scrub-sql';
@@ -106,13 +107,23 @@ async function verifyUnits(
       findings.push(`${t.label}: ${n} rows`);
     }
   });
-  return verificationOf({
-    remaining,
-    findings,
-    kept: keptFound,
-    scanned: units,
-    notScanned: catalog.filter((t) => t.kind === 'foreign table').map((t) => t.label),
-  });
+  // Large objects are read every time, the re-check included: the gate's record of writes sees
+  // tables only.
+  const objects = await readLargeObjects(pool, sandbox);
+  if (objects.foreign.length) {
+    remaining['large objects'] = objects.foreign.length;
+    findings.push(largeObjectFinding(objects));
+  }
+  return {
+    ...verificationOf({
+      remaining,
+      findings,
+      kept: keptFound,
+      scanned: units,
+      notScanned: catalog.filter((t) => t.kind === 'foreign table').map((t) => t.label),
+    }),
+    largeObjectsNotRead: objects.notText,
+  };
 }
 
 /**
@@ -155,6 +166,8 @@ export async function countAddressesAt(pool: Pool, domain: string): Promise<Reco
     const r = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${t.sql} WHERE ${row} ILIKE $2 AND ${row} ~* $1`, [pattern, holdsDomain]);
     if (Number(r.rows[0].n) > 0) found[t.label] = Number(r.rows[0].n);
   });
+  const objects = await countLargeObjectsAt(pool, checked);
+  if (objects > 0) found['large objects'] = objects;
   return found;
 }
 
@@ -172,5 +185,8 @@ export async function addressColumns(pool: Pool, profile: SanitizationProfile, s
       out.push({ column: columnLabel(t, c.name), type: c.type, values: counts[i], coverage, example: await example(pool, t, c, sandbox) });
     }
   });
+  const objects = await readLargeObjects(pool, sandbox);
+  if (objects.foreign.length)
+    out.push({ column: 'large objects', type: 'large object', values: objects.foreign.length, coverage: 'rewritten', example: objects.example });
   return out.sort((a, b) => a.column.localeCompare(b.column));
 }
