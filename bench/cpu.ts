@@ -52,8 +52,7 @@ function serverTicks(postmaster: number): number {
 
 /** Starts a meter on the server of `adminUrl`; null where its CPU cannot be read from here. */
 export async function cpuMeter(adminUrl: string): Promise<{ stop(): CpuSeconds } | null> {
-  const self = statFields('self');
-  if (!self) return null;
+  if (!statFields('self')) return null;
   const c = new Client({ connectionString: adminUrl });
   await c.connect();
   let postmaster: number;

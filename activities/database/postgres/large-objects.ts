@@ -28,16 +28,17 @@ const asText = `convert_from(lo_get($1::oid), getdatabaseencoding())`;
 /** Bytes that are not valid in the database's encoding (or hold a NUL): not text. */
 const NOT_TEXT = '22021';
 
-const notText = (err: unknown) => (err as { code?: string }).code === NOT_TEXT;
+/** A query's catch: null for an object that is not text, any other error thrown on. */
+const nullIfNotText = (err: unknown): null => {
+  if ((err as { code?: string }).code === NOT_TEXT) return null;
+  throw err;
+};
 
 /** `select` (over the object's text `t`; its oid is $1, `params` follow) for every object that may hold an address; null for one that is not text. */
 async function overText<T extends QueryResultRow>(pool: Pool, select: string, params: unknown[]): Promise<{ oid: number; row: T | null }[]> {
   const out: { oid: number; row: T | null }[] = [];
   for (const oid of await candidates(pool)) {
-    const r = await pool.query<T>(`SELECT ${select} FROM (SELECT ${asText} AS t) x`, [oid, ...params]).catch((err: unknown) => {
-      if (notText(err)) return null;
-      throw err;
-    });
+    const r = await pool.query<T>(`SELECT ${select} FROM (SELECT ${asText} AS t) x`, [oid, ...params]).catch(nullIfNotText);
     out.push({ oid, row: r ? r.rows[0] : null });
   }
   return out;
@@ -94,10 +95,7 @@ export async function scrubLargeObjects(pool: Pool, sandbox: string): Promise<nu
           `SELECT t AS before, tenant_clone.rewrite_emails(t, $2, NULL, false) AS after FROM (SELECT ${asText} AS t) x`,
           [oid, sandbox],
         )
-        .catch((err: unknown) => {
-          if (notText(err)) return null;
-          throw err;
-        });
+        .catch(nullIfNotText);
       if (r === null || r.rows[0].after === r.rows[0].before) return false;
       // INV_READ | INV_WRITE; the descriptor lives until the transaction ends.
       const fd = (await c.query<{ fd: number }>(`SELECT lo_open($1::oid, 393216) AS fd`, [oid])).rows[0].fd;
