@@ -81,9 +81,9 @@ describe('large objects (PostgreSQL)', () => {
     const v = await engine.verifyEmails(db, profile, SANDBOX);
     assert.equal(v.total, 0, v.findings.join('\n'));
     assert.deepEqual(v.largeObjectsNotRead, [oids.binary]);
-    const again = await engine.scrubEmails(db, profile, { sandboxDomain: SANDBOX });
+    // Running it again leaves the rewritten objects as they are.
+    await engine.scrubEmails(db, profile, { sandboxDomain: SANDBOX });
     assert.equal(await text(oids.invoice), 'Invoice for Ola <ola.nordmann_realcustomer.com@mailinator.com>; cc: accounts_acme-corp.com@mailinator.com');
-    assert.ok(again.rewritten >= 0);
   });
 
   test('an address written into a large object after a passed gate is found by the re-check, which sees no table written', async () => {
