@@ -145,6 +145,8 @@ export interface ScrubVerification {
   notScanned: string[];
   /** Large objects that hold an "at" but are not text in the database's encoding (images, PDFs…): not read, by oid. */
   largeObjectsNotRead?: number[];
+  /** Per bytea column, values that hold an "at" but are not text in the database's encoding (images, PDFs…): not read. */
+  bytesNotRead?: Record<string, number>;
   /** A run's gate: whether what changes after it is recorded, so the re-check can read less, or why not. */
   tracking?: { recorded: true } | { recorded: false; why: string };
   /** A re-check: the tables it read (written since the gate), or why it read everything. */

@@ -36,6 +36,9 @@ export function verifiedNote(check: ScrubVerification, domain: string): string {
   if (check.notScanned.length) parts.push(`foreign tables not read (their rows live elsewhere): ${check.notScanned.join(', ')}`);
   const objects = check.largeObjectsNotRead ?? [];
   if (objects.length) parts.push(`${objects.length} large objects hold an "at" but are not text, so were neither rewritten nor read (${oidList(objects)})`);
+  const bytes = Object.entries(check.bytesNotRead ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  if (bytes.length)
+    parts.push(`bytea values that hold an "at" but are not text, so were neither rewritten nor read: ${bytes.map(([c, n]) => `${c}: ${n} values`).join(', ')}`);
   if (check.tracking && !check.tracking.recorded)
     parts.push(`writes after it are not recorded (${check.tracking.why}), so the tenant is read whole again before it opens`);
   return parts.join('; ');

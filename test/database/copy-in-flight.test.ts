@@ -4,7 +4,8 @@
  * for row in every table (one big enough to be copied in pieces of pages, several at once); no
  * row of the target was ever updated (each was written once, sanitized); indexes, constraints,
  * triggers, sequences and materialized views come across; the source is never written and keeps
- * taking writes during the copy; the scrub trusts only its own run's marker; a source with large
+ * taking writes during the copy; bytea that is text is rewritten on the way and any other bytea
+ * arrives byte for byte; the scrub trusts only its own run's marker; a source with large
  * objects falls back to the dump and the in-place scrub.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { PostgresTenantDatabase } from '../../activities/database/postgres/engin
 import { loadProfile } from '../../activities/database/profile';
 import { seedTenantDatabase } from '../../stack/seed/tenant-data';
 import { adminUrl, queryDb, uniqueDbName } from '../support/postgres';
+import { BYTEA_CASES, loadByteaCases, PARTS_AS_HEX, PARTS_EXPECTED, SCAN_EXPECTED } from './bytea-cases';
 import { HARD_EMAILS, HARD_LENGTHS, SANDBOX } from './hard-emails';
 import { plantSchemaDrift } from './schema-drift';
 
@@ -80,6 +82,7 @@ describe('the copy that writes the target once (PostgreSQL)', { timeout: 10 * 60
     await q(source)(
       `CREATE TABLE mail_log AS SELECT g AS id, 'user' || g || '@realcustomer.com' AS sent_to, repeat('x', 200) AS body FROM generate_series(1, 60000) g`,
     );
+    await loadByteaCases(q(source));
     await q(source)(`ANALYZE`);
   });
   after(async () => {
@@ -114,6 +117,11 @@ describe('the copy that writes the target once (PostgreSQL)', { timeout: 10 * 60
       { email: 'ALI_ıstanbul.com@mailinator.com', note: 'Ali <ALI_ıstanbul.com@mailinator.com>, x_B_ıstanbul.com@mailinator.com' },
       { email: 'ali_istanbul.com@mailinator.com', note: null },
     ]);
+    // bytea that is text is rewritten on the way as in place; anything else arrives byte for byte.
+    assert.deepEqual(
+      await queryDb(admin, once, `SELECT encode(body, 'hex') AS body, encode(scan, 'hex') AS scan, ${PARTS_AS_HEX} AS parts FROM documents ORDER BY id`),
+      BYTEA_CASES.map((c, i) => ({ body: c.expected, scan: i === 0 ? SCAN_EXPECTED : null, parts: i === 0 ? PARTS_EXPECTED : null })),
+    );
     assert.deepEqual(await shape(admin, once), await shape(admin, inPlace));
     assert.deepEqual(await shape(admin, once), await shape(admin, source));
 

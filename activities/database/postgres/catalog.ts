@@ -8,7 +8,7 @@ import { RECORD_TABLES } from './gate-tracking';
 import { HELPER_SCHEMA } from './scrub-sql';
 
 /** How the scrub rewrites a column; null: it cannot (the verification still reads it). */
-export type RewriteKind = 'text' | 'json' | 'jsonb' | 'xml' | 'text[]' | 'json[]' | 'jsonb[]' | 'xml[]';
+export type RewriteKind = 'text' | 'json' | 'jsonb' | 'xml' | 'text[]' | 'json[]' | 'jsonb[]' | 'xml[]' | 'bytea' | 'bytea[]';
 
 export interface CatalogColumn {
   name: string;
@@ -20,7 +20,11 @@ export interface CatalogColumn {
   nullable: boolean;
   /** GENERATED ALWAYS … STORED: computed from other columns, never assigned. */
   generated: boolean;
-  /** Its type cannot print an "at" (numbers, times, uuid, bytea…), so the verification skips it. */
+  /**
+   * Its type cannot print an "at" (numbers, times, uuid…), so the verification skips it. A
+   * bytea's text form cannot either, but the text it may hold is read (bytea-text.ts), so it is
+   * not one of them.
+   */
   cannotHoldText: boolean;
 }
 
@@ -58,7 +62,6 @@ const CANNOT_HOLD_TEXT = new Set([
   'timestamptz',
   'interval',
   'uuid',
-  'bytea',
   'inet',
   'cidr',
   'macaddr',
@@ -106,6 +109,8 @@ function classify(types: Map<number, TypeRow>, oid: number, typmod: number): Pic
   const length = (m: number, name: string) => (m >= 4 && (name === 'varchar' || name === 'bpchar') ? m - 4 : null);
   if (base.typcategory === 'A' && base.typelem !== 0) {
     const elem = resolve(types, base.typelem, mod).base;
+    // Bytes, which may be text (bytea-text.ts): rewritten and read as such.
+    if (elem.typname === 'bytea') return { rewrite: 'bytea[]', maxLength: null, cannotHoldText: false };
     const kind = TEXT_BASES[elem.typname];
     return {
       rewrite: kind ? (`${kind}[]` as RewriteKind) : null,
@@ -113,6 +118,7 @@ function classify(types: Map<number, TypeRow>, oid: number, typmod: number): Pic
       cannotHoldText: CANNOT_HOLD_TEXT.has(elem.typname),
     };
   }
+  if (base.typname === 'bytea') return { rewrite: 'bytea', maxLength: null, cannotHoldText: false };
   const kind = TEXT_BASES[base.typname];
   return { rewrite: kind ?? null, maxLength: kind === 'text' ? length(mod, base.typname) : null, cannotHoldText: CANNOT_HOLD_TEXT.has(base.typname) };
 }

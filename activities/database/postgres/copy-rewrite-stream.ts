@@ -13,9 +13,12 @@
  *
  * The stream is read as Latin-1, one character per byte (several times cheaper than UTF-8 both
  * ways, and every byte the parsing and the fast paths look at is ASCII); a value that goes to
- * the SQL functions is decoded as the UTF-8 it is, and its rewrite encoded back.
+ * the SQL functions is decoded as the UTF-8 it is, and its rewrite encoded back. A bytea
+ * arrives as hex: one whose bytes may be text holding an "at" goes to the SQL rule whole, and
+ * so does every array of bytea.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import { mayBeTextWithAt } from './bytea-text';
 import type { CatalogColumn } from './catalog';
 import { fastPathRewrite, type FastPathColumn } from './fast-path-rewrite';
 import { ANY_AT_PATTERN } from './scrub-sql';
@@ -58,6 +61,13 @@ const OTHER_AT = new RegExp(asBytes(ANY_AT_PATTERN));
 /** has_at, on a value read as Latin-1: an "at" in any of its forms. */
 function hasAt(v: string): boolean {
   return v.includes('@') || ((v.includes('%') || v.includes('&') || v.includes('\\') || v.includes(FULLWIDTH_AT)) && OTHER_AT.test(v));
+}
+
+/** A bytea value (`\x` and hex, as the server writes bytea by default): whether its bytes may be text holding an "at". */
+function byteaMayHoldAddress(value: string): boolean {
+  // An array, or the escape format (bytea_output = escape on the source), is left to the SQL rule whole.
+  if (!value.startsWith('\\x')) return true;
+  return mayBeTextWithAt(Buffer.from(value.slice(2), 'hex'));
 }
 
 /**
@@ -131,14 +141,16 @@ function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string):
     const from = found[k];
     const to = found[k + 1];
     const raw = text.slice(from, to);
+    const field = fields[found[k + 2]];
     // A plain "@" and no escape: the value is its text, and holds an "at".
     const value = found[k + 4] === 4 ? raw : decodeCopyText(raw);
-    if (value === null || (found[k + 4] !== 4 && !hasAt(value))) continue;
+    if (value === null) continue;
+    const bytes = field.column.rewrite === 'bytea' || field.column.rewrite === 'bytea[]';
+    if (bytes ? !byteaMayHoldAddress(value) : found[k + 4] !== 4 && !hasAt(value)) continue;
     if (found[k + 3] !== lastRow) {
       rows++;
       lastRow = found[k + 3];
     }
-    const field = fields[found[k + 2]];
     const fast = field.fast ? fastPathRewrite(value, sandbox, field.fast) : undefined;
     out.push(text.slice(copiedTo, from));
     if (fast === undefined) {

@@ -10,16 +10,14 @@
  */
 import type { Pool, QueryResultRow } from 'pg';
 import { oidList, redacted } from '../address-findings';
+import { holdsAtBytes } from './bytea-text';
 import { inTransaction } from './connections';
 import { addressAtDomainPattern, foreignAddressPattern, foreignAddressPrefilter, foreignDomainCapture } from './scrub-sql';
-
-/** The byte sequences of the forms of "at" (`@`, `＠`, `%40`, `&#…;`, `\u0040`): a superset, the text check decides. */
-const AT_BYTES = ['@', '＠', '%40', '&#', '\\u0040', '\\U0040'].map((s) => `position('\\x${Buffer.from(s).toString('hex')}'::bytea IN x.b) > 0`);
 
 /** The objects that may hold an address, in oid order. */
 async function candidates(pool: Pool): Promise<number[]> {
   const r = await pool.query<{ oid: string }>(
-    `SELECT m.oid::int8::text AS oid FROM pg_largeobject_metadata m, LATERAL (SELECT lo_get(m.oid) AS b) x WHERE ${AT_BYTES.join(' OR ')} ORDER BY m.oid`,
+    `SELECT m.oid::int8::text AS oid FROM pg_largeobject_metadata m, LATERAL (SELECT lo_get(m.oid) AS b) x WHERE ${holdsAtBytes('x.b')} ORDER BY m.oid`,
   );
   return r.rows.map((row) => Number(row.oid));
 }

@@ -11,8 +11,11 @@
  * - rewrite_xml: the value's text, kept only when the result is still well-formed (otherwise
  *   the value is left and the verification names the column).
  * - rewrite_*_array: element by element, keeping the array's dimensions.
+ * - rewrite_bytea: a bytea value that is text in the database's encoding (bytea-text.ts), as
+ *   that text; any other value byte for byte.
  */
 import { AFTER_DOMAIN_CHARS, AT_FORMS_RE, DOT_CHARS, SEPARATOR_CHARS } from '../address-rule';
+import { byteaTextSql } from './bytea-text';
 import { domainRegex } from './identifiers';
 
 export const HELPER_SCHEMA = 'tenant_clone';
@@ -144,6 +147,29 @@ BEGIN
     ELSE
       RETURN j;
   END CASE;
+END
+$fn$;`;
+}
+
+/**
+ * rewrite_<t>_array: the array keeps its dimensions and bounds; each distinct element `u` for
+ * which `holds` is true is replaced wherever it occurs (array_replace) by `rewrite` of it (as
+ * `e`), which needs an equality operator: text, jsonb and bytea have one.
+ */
+function arrayReplacer(t: 'text' | 'jsonb' | 'bytea', params: string, holds: string, rewrite: string): string {
+  return `CREATE OR REPLACE FUNCTION tenant_clone.rewrite_${t}_array(a ${t}[], sandbox text${params}) RETURNS ${t}[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+DECLARE
+  e ${t};
+  r ${t}[] := a;
+BEGIN
+  IF a IS NULL THEN
+    RETURN a;
+  END IF;
+  FOR e IN SELECT DISTINCT u FROM unnest(a) AS u WHERE u IS NOT NULL AND ${holds} LOOP
+    r := array_replace(r, e, ${rewrite});
+  END LOOP;
+  RETURN r;
 END
 $fn$;`;
 }
@@ -283,39 +309,9 @@ BEGIN
 END
 $fn$;
 
--- Arrays keep their dimensions and bounds: each distinct element holding an "at" is replaced
--- wherever it occurs (array_replace), which needs an equality operator: text and jsonb have one.
-CREATE OR REPLACE FUNCTION tenant_clone.rewrite_text_array(a text[], sandbox text, maxlen integer) RETURNS text[]
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
-DECLARE
-  e text;
-  r text[] := a;
-BEGIN
-  IF a IS NULL THEN
-    RETURN a;
-  END IF;
-  FOR e IN SELECT DISTINCT u FROM unnest(a) AS u WHERE u IS NOT NULL AND tenant_clone.has_at(u) LOOP
-    r := array_replace(r, e, tenant_clone.rewrite_emails(e, sandbox, maxlen, true));
-  END LOOP;
-  RETURN r;
-END
-$fn$;
+${arrayReplacer('text', ', maxlen integer', 'tenant_clone.has_at(u)', 'tenant_clone.rewrite_emails(e, sandbox, maxlen, true)')}
 
-CREATE OR REPLACE FUNCTION tenant_clone.rewrite_jsonb_array(a jsonb[], sandbox text) RETURNS jsonb[]
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
-DECLARE
-  e jsonb;
-  r jsonb[] := a;
-BEGIN
-  IF a IS NULL THEN
-    RETURN a;
-  END IF;
-  FOR e IN SELECT DISTINCT u FROM unnest(a) AS u WHERE u IS NOT NULL AND tenant_clone.has_at(u::text) LOOP
-    r := array_replace(r, e, tenant_clone.rewrite_jsonb(e, sandbox));
-  END LOOP;
-  RETURN r;
-END
-$fn$;
+${arrayReplacer('jsonb', '', 'tenant_clone.has_at(u::text)', 'tenant_clone.rewrite_jsonb(e, sandbox)')}
 
 -- json and xml have no equality: one-dimensional arrays are rebuilt in order; a value of more
 -- dimensions is left for the verification to name.
@@ -324,6 +320,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE WHEN a IS NULL OR array_ndims(a) IS DISTINCT FROM 1 OR array_lower(a, 1) <> 1 THEN a
     ELSE ARRAY(SELECT tenant_clone.rewrite_json(u, sandbox) FROM unnest(a) WITH ORDINALITY AS x(u, o) ORDER BY o) END
 $fn$;
+
+-- bytea declares no length: the text is rewritten as an unbounded text column's would be.
+CREATE OR REPLACE FUNCTION tenant_clone.rewrite_bytea(b bytea, sandbox text, nullable boolean) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  SELECT CASE WHEN ${byteaTextSql('b')} IS NULL THEN b
+    ELSE convert_to(tenant_clone.rewrite_emails(convert_from(b, getdatabaseencoding()), sandbox, NULL, nullable), getdatabaseencoding()) END
+$fn$;
+
+${arrayReplacer('bytea', '', `${byteaTextSql('u')} IS NOT NULL`, 'tenant_clone.rewrite_bytea(e, sandbox, true)')}
 
 CREATE OR REPLACE FUNCTION tenant_clone.rewrite_xml_array(a xml[], sandbox text) RETURNS xml[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$

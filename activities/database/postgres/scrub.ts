@@ -11,6 +11,7 @@ import type { ScrubCheckpoint, ScrubOptions } from '../port';
 import { keptColumns, qualifiedColumn, type SanitizationProfile } from '../profile';
 import { runTableScrub, startingCheckpoint } from '../table-scrub';
 import { readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
+import { arrayHoldsAtBytes, byteaArrayTextSql, byteaTextSql, holdsAtBytes } from './bytea-text';
 import { abortError } from './child-process';
 import { inTransaction } from './connections';
 import { rewrittenInFlight } from './copy-in-flight';
@@ -58,9 +59,25 @@ export function rewriteExpr(c: CatalogColumn, value = escapeIdentifier(c.name), 
       return `tenant_clone.rewrite_jsonb_array(${value}::jsonb[], ${sandbox})`;
     case 'xml[]':
       return `tenant_clone.rewrite_xml_array(${value}::xml[], ${sandbox})`;
+    case 'bytea':
+      return `tenant_clone.rewrite_bytea(${value}::bytea, ${sandbox}, ${c.nullable})`;
+    case 'bytea[]':
+      return `tenant_clone.rewrite_bytea_array(${value}::bytea[], ${sandbox})`;
     default:
       throw new Error(`column ${c.name} of type ${c.type} cannot be rewritten`);
   }
+}
+
+/**
+ * Whether a value of column `c` holds an "at" in any form. A bytea's must also be text: the
+ * rewrite leaves any other as it is, and writing it again would only cost (images and PDFs
+ * mostly hold an 0x40 byte somewhere).
+ */
+function hasAt(c: CatalogColumn): string {
+  const q = escapeIdentifier(c.name);
+  if (c.rewrite === 'bytea') return `${byteaTextSql(q)} IS NOT NULL`;
+  if (c.rewrite === 'bytea[]') return `${byteaArrayTextSql(q)} IS NOT NULL`;
+  return `tenant_clone.has_at(${q}::text)`;
 }
 
 /**
@@ -71,20 +88,24 @@ export function rewriteExpr(c: CatalogColumn, value = escapeIdentifier(c.name), 
  */
 export function batchUpdateSql(t: CatalogTable, columns: CatalogColumn[]): string {
   const q = (c: CatalogColumn) => escapeIdentifier(c.name);
-  const has = (c: CatalogColumn) => `tenant_clone.has_at(${q(c)}::text)`;
   // With one column the WHERE already holds only rows with an "at" (and the rewrite returns any
   // other value as it is): no CASE needed.
   const sets = columns.map((c) =>
-    columns.length === 1 ? `${q(c)} = ${rewriteExpr(c)}` : `${q(c)} = CASE WHEN ${has(c)} THEN ${rewriteExpr(c)} ELSE ${q(c)} END`,
+    columns.length === 1 ? `${q(c)} = ${rewriteExpr(c)}` : `${q(c)} = CASE WHEN ${hasAt(c)} THEN ${rewriteExpr(c)} ELSE ${q(c)} END`,
   );
-  return `UPDATE ${t.sql} SET ${sets.join(', ')} WHERE ctid >= $2::tid AND ctid < $3::tid AND (${columns.map(has).join(' OR ')})`;
+  return `UPDATE ${t.sql} SET ${sets.join(', ')} WHERE ctid >= $2::tid AND ctid < $3::tid AND (${columns.map(hasAt).join(' OR ')})`;
 }
 
-/** Which of `columns` hold an "at" anywhere in `t`: only those are rewritten, and a table with none is skipped. */
+/**
+ * Which of `columns` hold an "at" anywhere in `t`: only those are rewritten, and a table with
+ * none is skipped. For a bytea, any "at" byte will do: the batches look closer.
+ */
 async function columnsWithAt(c: PoolClient, t: CatalogTable, columns: CatalogColumn[]): Promise<number[]> {
-  const r = await c.query<Record<string, boolean | null>>(
-    `SELECT ${columns.map((col, i) => `bool_or(tenant_clone.has_at(${escapeIdentifier(col.name)}::text)) AS c${i}`).join(', ')} FROM ${t.sql}`,
-  );
+  const any = (col: CatalogColumn) => {
+    const q = escapeIdentifier(col.name);
+    return col.rewrite === 'bytea' ? holdsAtBytes(q) : col.rewrite === 'bytea[]' ? arrayHoldsAtBytes(q) : hasAt(col);
+  };
+  const r = await c.query<Record<string, boolean | null>>(`SELECT ${columns.map((col, i) => `bool_or(${any(col)}) AS c${i}`).join(', ')} FROM ${t.sql}`);
   return columns.map((_, i) => i).filter((i) => r.rows[0][`c${i}`] === true);
 }
 

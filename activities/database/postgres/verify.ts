@@ -10,6 +10,7 @@ import { escapeIdentifier, type Pool } from 'pg';
 import type { AddressColumn, ScrubVerification } from '../port';
 import { keptColumns, type SanitizationProfile } from '../profile';
 import { coverageOf, redacted, verificationOf } from '../address-findings';
+import { byteaArrayTextSql, byteaTextSql, notTextWithAtInArraySql, notTextWithAtSql } from './bytea-text';
 import { columnLabel, readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
 import { changedSinceGate, markGatePassed, readAgain, startGateTracking } from './gate-tracking';
 import { countLargeObjectsAt, largeObjectFinding, readLargeObjects } from './large-objects';
@@ -29,8 +30,15 @@ function scannable(catalog: CatalogTable[]): { table: CatalogTable; columns: Cat
     .sort((a, b) => b.table.pages - a.table.pages);
 }
 
-const rowText = (columns: CatalogColumn[]) => `ROW(${columns.map((c) => escapeIdentifier(c.name)).join(', ')})::text`;
-const colText = (c: CatalogColumn) => `${escapeIdentifier(c.name)}::text`;
+/** A column as the gate reads it: itself, or for a bytea the text it holds (bytea-text.ts). */
+function asRead(c: CatalogColumn): string {
+  const q = escapeIdentifier(c.name);
+  return c.rewrite === 'bytea' ? byteaTextSql(q) : c.rewrite === 'bytea[]' ? byteaArrayTextSql(q) : q;
+}
+/** A bytea (or bytea[]) value that holds an "at" but is not text: counted as not read. */
+const notText = (c: CatalogColumn) => (c.rewrite === 'bytea' ? notTextWithAtSql : notTextWithAtInArraySql)(escapeIdentifier(c.name));
+const rowText = (columns: CatalogColumn[]) => `ROW(${columns.map(asRead).join(', ')})::text`;
+const colText = (c: CatalogColumn) => `${asRead(c)}::text`;
 
 export async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -75,18 +83,25 @@ async function verifyUnits(
   const remaining: Record<string, number> = {};
   const keptFound: Record<string, number> = {};
   const findings: string[] = [];
+  const bytesNotRead: Record<string, number> = {};
 
   await inParallel(units, PARALLEL_SCANS, async ({ table: t, columns }) => {
     const isKept = (c: CatalogColumn) => kept.has(`${t.schema}.${t.name}.${c.name}`);
     const checked = columns.filter((c) => !isKept(c));
     const keptHere = columns.filter(isKept);
+    const binary = checked.filter((c) => c.rewrite === 'bytea' || c.rewrite === 'bytea[]');
     const foreign = (text: string) => `${text} ~* $2 AND ${text} ~* $1`;
     const parts = [checked.length ? `count(*) FILTER (WHERE ${foreign(rowText(checked))}) AS bad` : '0 AS bad'];
     keptHere.forEach((c, i) => parts.push(`count(*) FILTER (WHERE ${foreign(colText(c))}) AS k${i}`));
+    binary.forEach((c, i) => parts.push(`count(*) FILTER (WHERE ${notText(c)}) AS b${i}`));
     const r = await pool.query<Record<string, string>>(`SELECT ${parts.join(', ')} FROM ${t.sql}`, [pattern, prefilter]);
     keptHere.forEach((c, i) => {
       const n = Number(r.rows[0][`k${i}`]);
       if (n > 0) keptFound[columnLabel(t, c.name)] = n;
+    });
+    binary.forEach((c, i) => {
+      const n = Number(r.rows[0][`b${i}`]);
+      if (n > 0) bytesNotRead[columnLabel(t, c.name)] = n;
     });
     if (Number(r.rows[0].bad) === 0) return;
     const perColumn = await countPerColumn(pool, t, checked, pattern);
@@ -123,6 +138,7 @@ async function verifyUnits(
       notScanned: catalog.filter((t) => t.kind === 'foreign table').map((t) => t.label),
     }),
     largeObjectsNotRead: objects.notText,
+    bytesNotRead,
   };
 }
 
