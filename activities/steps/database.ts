@@ -163,7 +163,8 @@ export function databaseActivities({ databases, profiles, queryRole, copyJobs, s
       }
       if (done.inFlight) return { note: `nothing left to rewrite: the copy rewrote ${done.rewritten} rows on their way in; ${verifiedNote(check, domain)}` };
       const resumed = from ? ` (resumed after ${from.batches} batches)` : '';
-      return { note: `rewrote ${done.rewritten} rows in ${done.batches} batches${resumed}; ${verifiedNote(check, domain)}` };
+      // The count is of rows written because they hold an "at": one whose addresses were already at the sandbox comes out the same.
+      return { note: `rewrote ${done.rewritten} rows holding an "at" in ${done.batches} batches${resumed}; ${verifiedNote(check, domain)}` };
     },
 
     async setQueryPermissions({ db, facts: { targetDatabase } }) {

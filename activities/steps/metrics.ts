@@ -16,7 +16,13 @@ export function recordStepDuration(activity: string, step: string, ms: number, o
 
 /** Rows the scrub rewrote, and at what rate. */
 export function recordScrub(step: string, rows: number, seconds: number): void {
-  meter().createCounter('tenant_clone_rows_rewritten', 'rows', 'Rows whose addresses the scrub rewrote').add(rows, { step });
+  meter()
+    .createCounter(
+      'tenant_clone_rows_rewritten',
+      'rows',
+      'Rows holding an "at" that the scrub or the in-flight copy rewrote (one already at the sandbox domain comes out the same)',
+    )
+    .add(rows, { step });
   if (seconds > 0)
     meter()
       .createHistogram('tenant_clone_scrub_rate', 'float', 'rows/s', 'Rows rewritten per second by one scrub')
