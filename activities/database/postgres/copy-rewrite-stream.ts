@@ -11,8 +11,10 @@
  * `\N`; a backslash, a tab, a newline and the other control escapes inside a value are written
  * as backslash sequences, so a raw newline or tab is always a row or column boundary.
  *
- * The stream is read as Latin-1, one character per byte (several times cheaper than UTF-8 both
- * ways, and every byte the parsing and the fast paths look at is ASCII); a value that goes to
+ * The rows are scanned as bytes; only the values that may hold an "at" become strings, read as
+ * Latin-1, one character per byte (several times cheaper than UTF-8 both ways, and every byte
+ * the fast paths look at is ASCII), and the output is the input with those values replaced,
+ * written into one buffer. A value that goes to
  * the SQL functions is decoded as the UTF-8 it is, and its rewrite encoded back. A bytea
  * arrives as hex: one whose bytes may be text holding an "at" goes to the SQL rule whole, and
  * so does every array of bytea.
@@ -89,18 +91,19 @@ interface SqlValue {
 }
 
 /**
- * One chunk of whole rows, rewritten as far as Node can: the output as pieces (null: the chunk
- * as it came), in which each `sql` value's slot is still to be filled with its rewrite.
+ * One chunk of whole rows, rewritten as far as Node can: the edits to make to it, in order
+ * (null: none), each the bytes [from, to) of the chunk replaced by a string of Latin-1
+ * characters, one per byte; each `sql` value's edit is still to be filled with its rewrite.
  */
 interface ChunkResult {
   rows: number;
-  pieces: string[] | null;
+  edits: { spans: number[]; texts: string[] } | null;
   sql: SqlValue[];
 }
 
 /** The rewrite of one chunk of whole COPY rows, as far as it can go without the database. */
 function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string): ChunkResult {
-  const unchanged: ChunkResult = { rows: 0, pieces: null, sql: [] };
+  const unchanged: ChunkResult = { rows: 0, edits: null, sql: [] };
   const lastIndex = Math.max(-1, ...fields.map((f) => f.index));
   if (lastIndex < 0) return unchanged;
   const byIndex: number[] = new Array<number>(lastIndex + 1).fill(-1);
@@ -131,16 +134,17 @@ function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string):
     }
   }
   if (found.length === 0) return unchanged;
-  const text = lines.toString('latin1');
-  const out: string[] = [];
+  const spans: number[] = [];
+  const texts: string[] = [];
   const sql: SqlValue[] = [];
   let rows = 0;
-  let copiedTo = 0;
   let lastRow = -1;
   for (let k = 0; k < found.length; k += 5) {
     const from = found[k];
     const to = found[k + 1];
-    const raw = text.slice(from, to);
+    // Only the values that may hold an "at" become strings, never a whole chunk: a string of
+    // 256 KiB cost more than the scan, and joining the output again as much.
+    const raw = lines.toString('latin1', from, to);
     const field = fields[found[k + 2]];
     // A plain "@" and no escape: the value is its text, and holds an "at".
     const value = found[k + 4] === 4 ? raw : decodeCopyText(raw);
@@ -152,16 +156,35 @@ function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string):
       lastRow = found[k + 3];
     }
     const fast = field.fast ? fastPathRewrite(value, sandbox, field.fast) : undefined;
-    out.push(text.slice(copiedTo, from));
+    spans.push(from, to);
     if (fast === undefined) {
-      sql.push({ slot: out.length, field: found[k + 2], value: Buffer.from(value, 'latin1').toString('utf8') });
-      out.push('');
-    } else out.push(raw === value && fast !== null ? fast : encodeCopyText(fast));
-    copiedTo = to;
+      sql.push({ slot: texts.length, field: found[k + 2], value: Buffer.from(value, 'latin1').toString('utf8') });
+      texts.push('');
+    } else texts.push(raw === value && fast !== null ? fast : encodeCopyText(fast));
   }
-  if (out.length === 0) return unchanged;
-  out.push(text.slice(copiedTo));
-  return { rows, pieces: out, sql };
+  return { rows, edits: texts.length ? { spans, texts } : null, sql };
+}
+
+/**
+ * `lines` with each span replaced by its text, written into one buffer of the final size: byte
+ * loops, not a call per piece (most pieces are a few dozen bytes, where a call costs more).
+ */
+function applyEdits(lines: Buffer, spans: number[], texts: string[]): Buffer {
+  let size = lines.length;
+  for (let j = 0; j < texts.length; j++) size += texts[j].length - (spans[2 * j + 1] - spans[2 * j]);
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  let copied = 0;
+  for (let j = 0; j <= texts.length; j++) {
+    const until = j < texts.length ? spans[2 * j] : lines.length;
+    if (until - copied > 256) o += lines.copy(out, o, copied, until);
+    else for (let i = copied; i < until; i++) out[o++] = lines[i];
+    if (j === texts.length) break;
+    const t = texts[j];
+    for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i);
+    copied = spans[2 * j + 1];
+  }
+  return out;
 }
 
 /** Input gathered before it is rewritten: fewer, larger writes to the target (each is a system call). */
@@ -207,8 +230,8 @@ export class CopyRewriteStream extends Transform {
   private async rewrite(lines: Buffer): Promise<Buffer> {
     const r = rewriteChunk(lines, this.fields, this.sandbox);
     this.rows += r.rows;
-    if (!r.pieces) return lines;
-    const pieces = r.pieces;
+    if (!r.edits) return lines;
+    const texts = r.edits.texts;
     for (const k of new Set(r.sql.map((v) => v.field))) {
       const mine = r.sql.filter((v) => v.field === k);
       const rewritten = await this.sql(
@@ -217,9 +240,9 @@ export class CopyRewriteStream extends Transform {
       );
       mine.forEach((v, j) => {
         const value = rewritten[j];
-        pieces[v.slot] = encodeCopyText(value === null ? null : asBytes(value));
+        texts[v.slot] = encodeCopyText(value === null ? null : asBytes(value));
       });
     }
-    return Buffer.from(pieces.join(''), 'latin1');
+    return applyEdits(lines, r.edits.spans, texts);
   }
 }
