@@ -101,16 +101,21 @@ interface ChunkResult {
   sql: SqlValue[];
 }
 
-/** The rewrite of one chunk of whole COPY rows, as far as it can go without the database. */
-function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string): ChunkResult {
-  const unchanged: ChunkResult = { rows: 0, edits: null, sql: [] };
-  const lastIndex = Math.max(-1, ...fields.map((f) => f.index));
-  if (lastIndex < 0) return unchanged;
-  const byIndex: number[] = new Array<number>(lastIndex + 1).fill(-1);
-  fields.forEach((f, k) => (byIndex[f.index] = k));
-  // A byte scan finds the values of the rewritten columns that may hold an "at"; only those
-  // become strings. Each is [start, end, field, start of its row, classes of its bytes].
-  const found: number[] = [];
+/** Where the byte scan writes what it finds, reused from chunk to chunk and grown as needed. */
+interface ScanStore {
+  found: Int32Array;
+}
+
+/**
+ * The byte scan: the values of the rewritten columns that may hold an "at", five numbers each
+ * (start, end, field, start of its row, classes of its bytes), in `store.found` up to the count
+ * returned. `byIndex` maps a COPY column to its field (-1: not rewritten). A typed array, not
+ * Array.push: five times faster here.
+ */
+function scanCandidates(lines: Buffer, byIndex: number[], store: ScanStore): number {
+  const lastIndex = byIndex.length - 1;
+  let found = store.found;
+  let k = 0;
   const n = lines.length;
   for (let i = 0; i < n;) {
     const row = i;
@@ -122,7 +127,19 @@ function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string):
         maybe |= c;
         c = CLASS[lines[++i]];
       }
-      if (maybe !== 0 && byIndex[column] >= 0) found.push(start, i, byIndex[column], row, maybe);
+      if (maybe !== 0 && byIndex[column] >= 0) {
+        if (k + 5 > found.length) {
+          const grown = new Int32Array(found.length * 2);
+          grown.set(found);
+          found = store.found = grown;
+        }
+        found[k] = start;
+        found[k + 1] = i;
+        found[k + 2] = byIndex[column];
+        found[k + 3] = row;
+        found[k + 4] = maybe;
+        k += 5;
+      }
       i++;
       if (c === 2) break;
       if (++column > lastIndex) {
@@ -133,13 +150,25 @@ function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string):
       }
     }
   }
-  if (found.length === 0) return unchanged;
+  return k;
+}
+
+/** The rewrite of one chunk of whole COPY rows, as far as it can go without the database. */
+function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string, store: ScanStore): ChunkResult {
+  const unchanged: ChunkResult = { rows: 0, edits: null, sql: [] };
+  const lastIndex = Math.max(-1, ...fields.map((f) => f.index));
+  if (lastIndex < 0) return unchanged;
+  const byIndex: number[] = new Array<number>(lastIndex + 1).fill(-1);
+  fields.forEach((f, k) => (byIndex[f.index] = k));
+  const count = scanCandidates(lines, byIndex, store);
+  if (count === 0) return unchanged;
+  const found = store.found;
   const spans: number[] = [];
   const texts: string[] = [];
   const sql: SqlValue[] = [];
   let rows = 0;
   let lastRow = -1;
-  for (let k = 0; k < found.length; k += 5) {
+  for (let k = 0; k < count; k += 5) {
     const from = found[k];
     const to = found[k + 1];
     // Only the values that may hold an "at" become strings, never a whole chunk: a string of
@@ -194,6 +223,7 @@ export class CopyRewriteStream extends Transform {
   /** Rows that held an "at" in a rewritten column. */
   rows = 0;
   private parts: Buffer[] = [];
+  private readonly store: ScanStore = { found: new Int32Array(8192) };
   private size = 0;
 
   constructor(
@@ -228,7 +258,7 @@ export class CopyRewriteStream extends Transform {
   }
 
   private async rewrite(lines: Buffer): Promise<Buffer> {
-    const r = rewriteChunk(lines, this.fields, this.sandbox);
+    const r = rewriteChunk(lines, this.fields, this.sandbox, this.store);
     this.rows += r.rows;
     if (!r.edits) return lines;
     const texts = r.edits.texts;
