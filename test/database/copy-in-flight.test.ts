@@ -4,7 +4,7 @@
  * for row in every table (one big enough to be copied in pieces of pages, several at once); no
  * row of the target was ever updated (each was written once, sanitized); indexes, constraints,
  * triggers, sequences and materialized views come across; the source is never written and keeps
- * taking writes during the copy; bytea that is text is rewritten on the way and any other bytea
+ * taking writes during the copy; defaults are rewritten before the rows arrive; bytea that is text is rewritten on the way and any other bytea
  * arrives byte for byte; the scrub trusts only its own run's marker; a source with large
  * objects falls back to the dump and the in-place scrub.
  */
@@ -15,6 +15,7 @@ import { loadProfile } from '../../activities/database/profile';
 import { seedTenantDatabase } from '../../stack/seed/tenant-data';
 import { adminUrl, queryDb, uniqueDbName } from '../support/postgres';
 import { BYTEA_CASES, loadByteaCases, PARTS_AS_HEX, PARTS_EXPECTED, SCAN_EXPECTED } from './bytea-cases';
+import { DEFAULTS_SQL, plantDefaults, SCRUBBED_DEFAULTS } from './default-cases';
 import { HARD_EMAILS, HARD_LENGTHS, SANDBOX } from './hard-emails';
 import { plantSchemaDrift } from './schema-drift';
 
@@ -83,6 +84,7 @@ describe('the copy that writes the target once (PostgreSQL)', { timeout: 10 * 60
       `CREATE TABLE mail_log AS SELECT g AS id, 'user' || g || '@realcustomer.com' AS sent_to, repeat('x', 200) AS body FROM generate_series(1, 60000) g`,
     );
     await loadByteaCases(q(source));
+    await plantDefaults(q(source));
     await q(source)(`ANALYZE`);
   });
   after(async () => {
@@ -122,6 +124,9 @@ describe('the copy that writes the target once (PostgreSQL)', { timeout: 10 * 60
       await queryDb(admin, once, `SELECT encode(body, 'hex') AS body, encode(scan, 'hex') AS scan, ${PARTS_AS_HEX} AS parts FROM documents ORDER BY id`),
       BYTEA_CASES.map((c, i) => ({ body: c.expected, scan: i === 0 ? SCAN_EXPECTED : null, parts: i === 0 ? PARTS_EXPECTED : null })),
     );
+    // Defaults are rewritten before the first row arrives: the schema carries no real address either.
+    assert.deepEqual(await queryDb(admin, once, DEFAULTS_SQL), SCRUBBED_DEFAULTS);
+    assert.deepEqual(await queryDb(admin, inPlace, DEFAULTS_SQL), SCRUBBED_DEFAULTS);
     assert.deepEqual(await shape(admin, once), await shape(admin, inPlace));
     assert.deepEqual(await shape(admin, once), await shape(admin, source));
 

@@ -28,6 +28,7 @@ import { readCatalog, type CatalogColumn } from './catalog';
 import { abortError, runTool } from './child-process';
 import type { Connections } from './connections';
 import { checkJobs, dumpArgs, explainDumpFailure, resetTarget, type CopyTools, type DumpSource, type ToolHooks } from './copy';
+import { scrubDefaults } from './defaults';
 import { checkMailDomain } from './identifiers';
 import { CopyRewriteStream, type RewrittenField, type SqlRewrite } from './copy-rewrite-stream';
 import { runFingerprint } from './run-fingerprint';
@@ -269,6 +270,8 @@ export async function copyInFlight(
 
     await installRewriteFunctions(targetPool);
     const kept = keptColumns(sanitize.profile, 'public');
+    // The defaults came with the schema: rewritten before the first row arrives.
+    await scrubDefaults(targetPool, sandbox, kept);
     const catalog = new Map((await readCatalog(targetPool)).map((t) => [`${t.schema}.${t.name}`, t]));
     const rewrites = new Map<SourceTable, RewrittenField[]>();
     const collations = await columnCollations(targetPool);

@@ -16,6 +16,7 @@ import { abortError } from './child-process';
 import { inTransaction } from './connections';
 import { rewrittenInFlight } from './copy-in-flight';
 import { checkMailDomain } from './identifiers';
+import { scrubDefaults } from './defaults';
 import { scrubLargeObjects } from './large-objects';
 import { HELPER_SCHEMA, INSTALL_SQL } from './scrub-sql';
 
@@ -208,8 +209,10 @@ export async function scrubEmails(pool: Pool, profile: SanitizationProfile, opts
     },
   });
   await refreshMaterializedViews(pool, catalog);
-  // After the tables, every time (it is cheap to run again): what it rewrites is counted as rows.
+  // After the tables, every time (they are cheap to run again): the large objects it rewrites
+  // are counted as rows; the defaults are schema, not rows.
   const objects = await scrubLargeObjects(pool, sandbox);
+  await scrubDefaults(pool, sandbox, kept);
   const result = { ...done, rewritten: done.rewritten + objects };
   if (opts.runId) await saveCheckpoint(pool, opts.runId, result);
   return result;

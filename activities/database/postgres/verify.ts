@@ -13,6 +13,7 @@ import { coverageOf, redacted, verificationOf } from '../address-findings';
 import { byteaArrayTextSql, byteaTextSql, notTextWithAtInArraySql, notTextWithAtSql } from './bytea-text';
 import { columnLabel, readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
 import { changedSinceGate, markGatePassed, readAgain, startGateTracking } from './gate-tracking';
+import { countDefaultsAt, readForeignDefaults } from './defaults';
 import { countLargeObjectsAt, largeObjectFinding, readLargeObjects } from './large-objects';
 import { checkMailDomain } from './identifiers';
 import { runFingerprint } from './run-fingerprint';
@@ -122,13 +123,19 @@ async function verifyUnits(
       findings.push(`${t.label}: ${n} rows`);
     }
   });
-  // Large objects are read every time, the re-check included: the gate's record of writes sees
-  // tables only.
+  // Large objects and defaults are read every time, the re-check included: the gate's record of
+  // writes sees rows of tables only (a new default is a schema change, which it reads whole for).
   const objects = await readLargeObjects(pool, sandbox);
   if (objects.foreign.length) {
     remaining['large objects'] = objects.foreign.length;
     findings.push(largeObjectFinding(objects));
   }
+  const defaults = await readForeignDefaults(pool, sandbox, kept);
+  for (const [label, example] of defaults.foreign) {
+    remaining[label] = 1;
+    findings.push(`${label}: ${example}`);
+  }
+  for (const label of defaults.kept) keptFound[label] = 1;
   return {
     ...verificationOf({
       remaining,
@@ -184,6 +191,8 @@ export async function countAddressesAt(pool: Pool, domain: string): Promise<Reco
   });
   const objects = await countLargeObjectsAt(pool, checked);
   if (objects > 0) found['large objects'] = objects;
+  const defaults = await countDefaultsAt(pool, pattern);
+  if (defaults > 0) found['defaults'] = defaults;
   return found;
 }
 
@@ -204,5 +213,8 @@ export async function addressColumns(pool: Pool, profile: SanitizationProfile, s
   const objects = await readLargeObjects(pool, sandbox);
   if (objects.foreign.length)
     out.push({ column: 'large objects', type: 'large object', values: objects.foreign.length, coverage: 'rewritten', example: objects.example });
+  const defaults = await readForeignDefaults(pool, sandbox, kept);
+  for (const [label, example] of defaults.foreign) out.push({ column: label, type: 'default', values: 1, coverage: 'rewritten', example });
+  for (const label of defaults.kept) out.push({ column: label, type: 'default', values: 1, coverage: 'kept', example: null });
   return out.sort((a, b) => a.column.localeCompare(b.column));
 }
