@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PostgresTenantDatabase } from '../../activities/database/postgres/engine';
-import { loadProfile } from '../../activities/database/profile';
+import { loadProfile, profileSchema } from '../../activities/database/profile';
 import { seedTenantDatabase } from '../../stack/seed/tenant-data';
 import { adminUrl, dropDatabase, queryDb, uniqueDbName } from '../support/postgres';
 import { DEFAULTS_SQL, plantDefaults, SCRUBBED_DEFAULTS } from './default-cases';
@@ -64,6 +64,30 @@ describe('column and domain defaults (PostgreSQL)', () => {
     // Again: nothing changes.
     await engine.scrubEmails(db, profile, { sandboxDomain: SANDBOX });
     assert.deepEqual(await q(DEFAULTS_SQL), SCRUBBED_DEFAULTS);
+  });
+
+  test('a default of a column the profile keeps is kept, and reported as kept', async () => {
+    await q(`ALTER TABLE alerts ADD COLUMN escalate text DEFAULT 'oncall@realcustomer.com'`);
+    const keep = profileSchema.parse({
+      ...profile,
+      emails: { ...profile.emails, keep: [{ table: 'alerts', column: 'escalate', why: 'a test address the app only compares' }] },
+    });
+    await engine.scrubEmails(db, keep, { sandboxDomain: SANDBOX });
+    const [{ expression }] = await q<{ expression: string }>(
+      `SELECT pg_get_expr(d.adbin, d.adrelid) AS expression FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+        WHERE d.adrelid = 'alerts'::regclass AND a.attname = 'escalate'`,
+    );
+    assert.equal(expression, `'oncall@realcustomer.com'::text`);
+    const v = await engine.verifyEmails(db, keep, SANDBOX);
+    assert.equal(v.total, 0, v.findings.join('\n'));
+    // The row inserted above took the default when the column was added: kept with it.
+    assert.deepEqual(v.kept, { 'alerts.escalate': 1, 'default of alerts.escalate': 1 });
+    const listed = (await engine.addressColumns(db, keep, SANDBOX)).find((c) => c.column === 'default of alerts.escalate');
+    assert.equal(listed?.coverage, 'kept');
+    // Without the keep, the same default fails the gate and the scrub rewrites it.
+    assert.equal((await engine.verifyEmails(db, profile, SANDBOX)).remaining['default of alerts.escalate'], 1);
+    await engine.scrubEmails(db, profile, { sandboxDomain: SANDBOX });
+    await q(`ALTER TABLE alerts DROP COLUMN escalate`);
   });
 
   test('a default set after a passed gate is found by the re-check', async () => {

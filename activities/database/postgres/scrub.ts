@@ -10,13 +10,13 @@ import { escapeIdentifier } from 'pg';
 import type { ScrubCheckpoint, ScrubOptions } from '../port';
 import { keptColumns, qualifiedColumn, type SanitizationProfile } from '../profile';
 import { runTableScrub, startingCheckpoint } from '../table-scrub';
-import { readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
 import { arrayHoldsAtBytes, byteaArrayTextSql, byteaTextSql, holdsAtBytes } from './bytea-text';
+import { readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
 import { abortError } from './child-process';
 import { inTransaction } from './connections';
 import { rewrittenInFlight } from './copy-in-flight';
-import { checkMailDomain } from './identifiers';
 import { scrubDefaults } from './defaults';
+import { checkMailDomain } from './identifiers';
 import { scrubLargeObjects } from './large-objects';
 import { HELPER_SCHEMA, INSTALL_SQL } from './scrub-sql';
 

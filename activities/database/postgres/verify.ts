@@ -12,8 +12,8 @@ import { keptColumns, type SanitizationProfile } from '../profile';
 import { coverageOf, redacted, verificationOf } from '../address-findings';
 import { byteaArrayTextSql, byteaTextSql, notTextWithAtInArraySql, notTextWithAtSql } from './bytea-text';
 import { columnLabel, readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
-import { changedSinceGate, markGatePassed, readAgain, startGateTracking } from './gate-tracking';
 import { countDefaultsAt, readForeignDefaults } from './defaults';
+import { changedSinceGate, markGatePassed, readAgain, startGateTracking } from './gate-tracking';
 import { countLargeObjectsAt, largeObjectFinding, readLargeObjects } from './large-objects';
 import { checkMailDomain } from './identifiers';
 import { runFingerprint } from './run-fingerprint';
@@ -124,7 +124,7 @@ async function verifyUnits(
     }
   });
   // Large objects and defaults are read every time, the re-check included: the gate's record of
-  // writes sees rows of tables only (a new default is a schema change, which it reads whole for).
+  // writes sees the rows of tables only.
   const objects = await readLargeObjects(pool, sandbox);
   if (objects.foreign.length) {
     remaining['large objects'] = objects.foreign.length;
