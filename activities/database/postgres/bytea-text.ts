@@ -10,6 +10,7 @@
  * installed, and none of it goes through the rewrite functions the gate checks.
  */
 import { isUtf8 } from 'node:buffer';
+import type { RewriteKind } from './catalog';
 
 /** Every form of "at" as bytes (`@`, `＠`, `%40`, `&#…;`, `\u0040`): a superset, the text check decides. */
 export const AT_BYTE_FORMS: readonly Buffer[] = ['@', '＠', '%40', '&#', '\\u0040', '\\U0040'].map((s) => Buffer.from(s, 'utf8'));
@@ -74,8 +75,21 @@ export function notTextWithAtInArraySql(a: string): string {
 }
 
 /** Whether an element of the bytea[] expression `a` holds an "at" in any form. */
-export function arrayHoldsAtBytes(a: string): string {
+function arrayHoldsAtBytes(a: string): string {
   return `EXISTS (SELECT 1 FROM unnest(${a}) AS e WHERE ${holdsAtBytes('e')})`;
+}
+
+/** A column of bytes: bytea (or a domain over it) or an array of it. */
+export const holdsBytes = (kind: RewriteKind | null): kind is 'bytea' | 'bytea[]' => kind === 'bytea' || kind === 'bytea[]';
+
+/**
+ * For a column of bytes (by its rewrite kind), SQL over its quoted name `q`: the text it may
+ * hold (NULL: none), whether it holds any "at" byte, and whether it holds one but is not text.
+ */
+export function bytesColumnSql(kind: 'bytea' | 'bytea[]', q: string): { text: string; anyAt: string; notText: string } {
+  return kind === 'bytea'
+    ? { text: byteaTextSql(q), anyAt: holdsAtBytes(q), notText: notTextWithAtSql(q) }
+    : { text: byteaArrayTextSql(q), anyAt: arrayHoldsAtBytes(q), notText: notTextWithAtInArraySql(q) };
 }
 
 /**

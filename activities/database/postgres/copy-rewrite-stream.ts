@@ -14,13 +14,12 @@
  * The rows are scanned as bytes; only the values that may hold an "at" become strings, read as
  * Latin-1, one character per byte (several times cheaper than UTF-8 both ways, and every byte
  * the fast paths look at is ASCII), and the output is the input with those values replaced,
- * written into one buffer. A value that goes to
- * the SQL functions is decoded as the UTF-8 it is, and its rewrite encoded back. A bytea
- * arrives as hex: one whose bytes may be text holding an "at" goes to the SQL rule whole, and
- * so does every array of bytea.
+ * written into one buffer. A value that goes to the SQL functions is decoded as the UTF-8 it
+ * is, and its rewrite encoded back. A bytea arrives as hex: one whose bytes may be text holding
+ * an "at" goes to the SQL rule whole, and so does every array of bytea.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { mayBeTextWithAt } from './bytea-text';
+import { holdsBytes, mayBeTextWithAt } from './bytea-text';
 import type { CatalogColumn } from './catalog';
 import { fastPathRewrite, type FastPathColumn } from './fast-path-rewrite';
 import { ANY_AT_PATTERN } from './scrub-sql';
@@ -178,8 +177,7 @@ function rewriteChunk(lines: Buffer, fields: RewrittenField[], sandbox: string, 
     // A plain "@" and no escape: the value is its text, and holds an "at".
     const value = found[k + 4] === 4 ? raw : decodeCopyText(raw);
     if (value === null) continue;
-    const bytes = field.column.rewrite === 'bytea' || field.column.rewrite === 'bytea[]';
-    if (bytes ? !byteaMayHoldAddress(value) : found[k + 4] !== 4 && !hasAt(value)) continue;
+    if (holdsBytes(field.column.rewrite) ? !byteaMayHoldAddress(value) : found[k + 4] !== 4 && !hasAt(value)) continue;
     if (found[k + 3] !== lastRow) {
       rows++;
       lastRow = found[k + 3];

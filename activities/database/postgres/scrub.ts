@@ -10,7 +10,7 @@ import { escapeIdentifier } from 'pg';
 import type { ScrubCheckpoint, ScrubOptions } from '../port';
 import { keptColumns, qualifiedColumn, type SanitizationProfile } from '../profile';
 import { runTableScrub, startingCheckpoint } from '../table-scrub';
-import { arrayHoldsAtBytes, byteaArrayTextSql, byteaTextSql, holdsAtBytes } from './bytea-text';
+import { bytesColumnSql, holdsBytes } from './bytea-text';
 import { readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
 import { abortError } from './child-process';
 import { inTransaction } from './connections';
@@ -76,9 +76,7 @@ export function rewriteExpr(c: CatalogColumn, value = escapeIdentifier(c.name), 
  */
 function hasAt(c: CatalogColumn): string {
   const q = escapeIdentifier(c.name);
-  if (c.rewrite === 'bytea') return `${byteaTextSql(q)} IS NOT NULL`;
-  if (c.rewrite === 'bytea[]') return `${byteaArrayTextSql(q)} IS NOT NULL`;
-  return `tenant_clone.has_at(${q}::text)`;
+  return holdsBytes(c.rewrite) ? `${bytesColumnSql(c.rewrite, q).text} IS NOT NULL` : `tenant_clone.has_at(${q}::text)`;
 }
 
 /**
@@ -102,10 +100,7 @@ export function batchUpdateSql(t: CatalogTable, columns: CatalogColumn[]): strin
  * none is skipped. For a bytea, any "at" byte will do: the batches look closer.
  */
 async function columnsWithAt(c: PoolClient, t: CatalogTable, columns: CatalogColumn[]): Promise<number[]> {
-  const any = (col: CatalogColumn) => {
-    const q = escapeIdentifier(col.name);
-    return col.rewrite === 'bytea' ? holdsAtBytes(q) : col.rewrite === 'bytea[]' ? arrayHoldsAtBytes(q) : hasAt(col);
-  };
+  const any = (col: CatalogColumn) => (holdsBytes(col.rewrite) ? bytesColumnSql(col.rewrite, escapeIdentifier(col.name)).anyAt : hasAt(col));
   const r = await c.query<Record<string, boolean | null>>(`SELECT ${columns.map((col, i) => `bool_or(${any(col)}) AS c${i}`).join(', ')} FROM ${t.sql}`);
   return columns.map((_, i) => i).filter((i) => r.rows[0][`c${i}`] === true);
 }

@@ -10,7 +10,7 @@ import { escapeIdentifier, type Pool } from 'pg';
 import type { AddressColumn, ScrubVerification } from '../port';
 import { keptColumns, type SanitizationProfile } from '../profile';
 import { coverageOf, redacted, verificationOf } from '../address-findings';
-import { byteaArrayTextSql, byteaTextSql, notTextWithAtInArraySql, notTextWithAtSql } from './bytea-text';
+import { bytesColumnSql, holdsBytes } from './bytea-text';
 import { columnLabel, readCatalog, type CatalogColumn, type CatalogTable } from './catalog';
 import { countDefaultsAt, readForeignDefaults } from './defaults';
 import { changedSinceGate, markGatePassed, readAgain, startGateTracking } from './gate-tracking';
@@ -34,10 +34,8 @@ function scannable(catalog: CatalogTable[]): { table: CatalogTable; columns: Cat
 /** A column as the gate reads it: itself, or for a bytea the text it holds (bytea-text.ts). */
 function asRead(c: CatalogColumn): string {
   const q = escapeIdentifier(c.name);
-  return c.rewrite === 'bytea' ? byteaTextSql(q) : c.rewrite === 'bytea[]' ? byteaArrayTextSql(q) : q;
+  return holdsBytes(c.rewrite) ? bytesColumnSql(c.rewrite, q).text : q;
 }
-/** A bytea (or bytea[]) value that holds an "at" but is not text: counted as not read. */
-const notText = (c: CatalogColumn) => (c.rewrite === 'bytea' ? notTextWithAtSql : notTextWithAtInArraySql)(escapeIdentifier(c.name));
 const rowText = (columns: CatalogColumn[]) => `ROW(${columns.map(asRead).join(', ')})::text`;
 const colText = (c: CatalogColumn) => `${asRead(c)}::text`;
 
@@ -90,17 +88,17 @@ async function verifyUnits(
     const isKept = (c: CatalogColumn) => kept.has(`${t.schema}.${t.name}.${c.name}`);
     const checked = columns.filter((c) => !isKept(c));
     const keptHere = columns.filter(isKept);
-    const binary = checked.filter((c) => c.rewrite === 'bytea' || c.rewrite === 'bytea[]');
+    const binary = checked.flatMap((c) => (holdsBytes(c.rewrite) ? [{ c, sql: bytesColumnSql(c.rewrite, escapeIdentifier(c.name)) }] : []));
     const foreign = (text: string) => `${text} ~* $2 AND ${text} ~* $1`;
     const parts = [checked.length ? `count(*) FILTER (WHERE ${foreign(rowText(checked))}) AS bad` : '0 AS bad'];
     keptHere.forEach((c, i) => parts.push(`count(*) FILTER (WHERE ${foreign(colText(c))}) AS k${i}`));
-    binary.forEach((c, i) => parts.push(`count(*) FILTER (WHERE ${notText(c)}) AS b${i}`));
+    binary.forEach(({ sql }, i) => parts.push(`count(*) FILTER (WHERE ${sql.notText}) AS b${i}`));
     const r = await pool.query<Record<string, string>>(`SELECT ${parts.join(', ')} FROM ${t.sql}`, [pattern, prefilter]);
     keptHere.forEach((c, i) => {
       const n = Number(r.rows[0][`k${i}`]);
       if (n > 0) keptFound[columnLabel(t, c.name)] = n;
     });
-    binary.forEach((c, i) => {
+    binary.forEach(({ c }, i) => {
       const n = Number(r.rows[0][`b${i}`]);
       if (n > 0) bytesNotRead[columnLabel(t, c.name)] = n;
     });
